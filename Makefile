@@ -1,0 +1,125 @@
+# unetmap — top-level build.  Plain GNU make; no configure step.
+#
+#   make                 libnetmap (.a, .so), netmapd, tools
+#   make test            build everything and run the whole suite
+#   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
+#   make bench           benchmarks, results in bench/RESULTS.md
+#   make demo            live demo: packets over a pipe between two processes
+#   make install PREFIX=/usr/local [DESTDIR=]
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= gcc
+SAN     ?=
+
+ABI_MAJOR := 1
+VERSION   := 0.1.0
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CSTD    := -std=gnu11
+OPT     ?= -O2 -g
+ifeq ($(SAN),1)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+endif
+CPPFLAGS_ALL := -Iinclude -Icommon -Ilib -D_GNU_SOURCE \
+	-DUNM_NETMAPD_DEFAULT='"$(PREFIX)/sbin/netmapd"'
+CFLAGS_ALL   := $(CSTD) $(OPT) $(WARN) -fPIC -pthread $(CFLAGS)
+LDFLAGS_ALL  := -pthread $(LDSAN) $(LDFLAGS)
+LDLIBS_ALL   := -ldl $(LDLIBS)
+
+COMMON_SRC := $(sort $(wildcard common/*.c))
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+TOOL_DIRS  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
+UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
+INTEG_SRC  := $(sort $(wildcard tests/integration/*.c))
+BENCH_SRC  := $(sort $(wildcard bench/src/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIB_OBJ    := $(call obj,$(LIB_SRC) $(COMMON_SRC))
+DAEMON_OBJ := $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
+LIBA       := $(BUILD)/libnetmap.a
+LIBSO      := $(BUILD)/libnetmap.so.$(ABI_MAJOR)
+NETMAPD    := $(BUILD)/netmapd
+TOOLS      := $(addprefix $(BUILD)/,$(TOOL_DIRS))
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+INTEG_BIN  := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
+BENCH_BIN  := $(patsubst bench/src/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+
+.PHONY: all test check-asan bench demo install clean tests
+all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -fvisibility=hidden -MMD -MP -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJ) lib/libnetmap.map
+	$(CC) -shared -Wl,-soname,libnetmap.so.$(ABI_MAJOR) -Wl,--version-script=lib/libnetmap.map \
+		$(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LDLIBS_ALL)
+	ln -sf libnetmap.so.$(ABI_MAJOR) $(BUILD)/libnetmap.so
+
+$(NETMAPD): $(DAEMON_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+# Tools link the static library: they run from the build tree or any PREFIX
+# without an rpath, and the libc calls they make on port descriptors
+# (open/ioctl/mmap/poll/close) resolve to libnetmap's.
+define tool_rule
+$(BUILD)/$(1): $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBA)
+	$(CC) $(LDFLAGS_ALL) -o $$@ $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBA) $(LDLIBS_ALL) -lm
+endef
+$(foreach t,$(TOOL_DIRS),$(eval $(call tool_rule,$(t))))
+
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lm
+
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lm
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/src/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lm
+
+tests: all $(UNIT_BIN) $(INTEG_BIN)
+
+test: tests
+	BUILD=$(BUILD) CC=$(CC) tests/run.sh
+
+check-asan:
+	$(MAKE) BUILD=build-asan SAN=1 test
+
+bench: all
+	bench/run.sh
+
+demo: all
+	scripts/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include/net $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 include/net/netmap.h include/net/netmap_user.h $(DESTDIR)$(PREFIX)/include/net/
+	install -m 644 include/libnetmap.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libnetmap.so.$(ABI_MAJOR) $(DESTDIR)$(PREFIX)/lib/libnetmap.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' lib/libnetmap.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/libnetmap.pc
+	install -m 755 $(NETMAPD) $(DESTDIR)$(PREFIX)/sbin/
+	for t in $(TOOL_DIRS); do install -m 755 $(BUILD)/$$t $(DESTDIR)$(PREFIX)/bin/; done
+	for m in docs/*.3; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
+	for m in docs/*.8 tools/*/*.8; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

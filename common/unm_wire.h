@@ -1,0 +1,127 @@
+/*
+ * unm_wire.h - the control protocol between libnetmap and netmapd.
+ *
+ * One AF_UNIX SOCK_SEQPACKET connection per port descriptor: the descriptor
+ * an application gets from open("/dev/netmap") *is* that connection, so its
+ * lifetime is the binding's lifetime across close(), fork(), exit and
+ * SCM_RIGHTS passing, exactly as for a kernel file.  The data path never
+ * touches it.
+ *
+ * Every message is a struct unm_msg_hdr followed by `len` bytes; replies
+ * carry descriptors (region memfd, eventfds) with SCM_RIGHTS.  Requests are
+ * answered in order, one reply each.  netmapd validates everything: a
+ * malformed message closes that connection and nothing else.
+ */
+#ifndef UNM_WIRE_H
+#define UNM_WIRE_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <net/netmap.h>
+
+#define UNM_WIRE_MAGIC    0x57554e4du	/* "MNUW" */
+#define UNM_WIRE_VERSION  1u
+#define UNM_WIRE_MAX      (64u * 1024u)	/* largest message, header included */
+#define UNM_WIRE_MAXFDS   16u
+
+enum unm_msg_type {
+	UNM_MSG_HELLO  = 1,	/* c->d: struct unm_msg_hello; reply the same */
+	UNM_MSG_NMREQ  = 2,	/* c->d: struct unm_msg_nmreq + body + options */
+	UNM_MSG_UNBIND = 3,	/* c->d: undo a REGISTER the client could not
+				 * complete locally; no payload */
+	UNM_MSG_CONFIG = 4,	/* c->d: struct nm_ifreq (NIOCCONFIG) */
+};
+
+struct unm_msg_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t len;		/* payload bytes after this header */
+	int32_t  error;		/* replies: 0 or a positive errno */
+};
+
+struct unm_msg_hello {
+	uint32_t version;
+	uint32_t pid;		/* informational */
+	uint64_t instance;	/* daemon: random id of this daemon run */
+};
+
+/*
+ * A netmap control request, flattened.  The library does the kernel's
+ * "copyin" (follows the user's option pointers, enforces the size limits)
+ * and the daemon does the semantics.  Payload after this struct:
+ *   body_len bytes of request body,
+ *   then nopts times: struct nmreq_option (nro_next ignored) followed by
+ *   that option's body (optlen[i] bytes, listed in opt_body_len[]).
+ * The reply has the same shape, with outputs and option statuses filled
+ * in; a successful REGISTER is followed by struct unm_bind_info.
+ */
+#define UNM_WIRE_MAXOPTS 128u
+
+struct unm_msg_nmreq {
+	struct nmreq_header hdr;	/* nr_options, nr_body: zero on the wire */
+	uint32_t body_len;
+	uint32_t nopts;
+	uint32_t opt_body_len[UNM_WIRE_MAXOPTS];
+};
+
+/* What kind of sync code drives the bound rings. */
+enum unm_port_kind {
+	UNM_KIND_PIPE     = 1,	/* the other side is the peer end's sync */
+	UNM_KIND_NULL     = 2,	/* netmap's null adapter: syncs do nothing */
+	UNM_KIND_NULLSINK = 3,	/* null:NAME: TX sink, RX endless source */
+	UNM_KIND_HW       = 4,	/* the other side writes ctl line 1
+				 * (switch, NIC engine) */
+};
+
+struct unm_bind_ring {
+	uint64_t ring_ofs;	/* region offset of the struct netmap_ring */
+	uint64_t peer_ofs;	/* pipes: the linked ring of the other end */
+	uint32_t nslots;
+	uint16_t ringid;	/* index within its direction */
+	uint8_t  dir;		/* UNM_DIR_TX or UNM_DIR_RX */
+	uint8_t  pad;
+	int16_t  wake_fd;	/* index in the passed fds: we sleep on it */
+	int16_t  kick_fd;	/* index in the passed fds: we write it to
+				 * wake the other side; -1 none */
+	uint32_t pad2;
+};
+
+struct unm_bind_info {
+	uint32_t kind;		/* enum unm_port_kind */
+	uint32_t nrings;	/* bound rings described below, TX first */
+	uint64_t region_id;	/* unique across daemon runs: mapping cache key */
+	uint64_t region_size;
+	uint64_t buf_pool_ofs;
+	uint32_t buf_size;
+	uint32_t buf_total;
+	uint64_t nifp_ofs;
+	uint16_t mem_id;
+	uint16_t pad[3];
+	struct unm_bind_ring ring[];
+	/* fds passed: [0] region memfd, then eventfds */
+};
+
+/*
+ * unm_wire_send - send one message with optional descriptors.
+ * Returns 0 or -errno.  Retries EINTR.
+ */
+int unm_wire_send(int sock, const struct unm_msg_hdr *h, const void *payload,
+		  const int *fds, unsigned nfds);
+
+/*
+ * unm_wire_recv - receive one message into buf (at least UNM_WIRE_MAX
+ * bytes).  Received descriptors are close-on-exec (MSG_CMSG_CLOEXEC) and
+ * stored in fds (up to *nfds; any excess is closed).  Validates magic,
+ * version and length.  Returns the total size, 0 at EOF, or -errno
+ * (-EPROTO for a malformed message).
+ */
+ssize_t unm_wire_recv(int sock, void *buf, int *fds, unsigned *nfds);
+
+/* Where netmapd listens: $UNETMAP_SOCKET, else $XDG_RUNTIME_DIR/unetmap/
+ * netmapd.sock, else /run/unetmap/netmapd.sock for root and
+ * /tmp/unetmap-<uid>/netmapd.sock otherwise.  Returns 0 or -ENAMETOOLONG. */
+int unm_socket_path(char *buf, size_t len);
+
+#endif /* UNM_WIRE_H */

@@ -1,0 +1,160 @@
+/*
+ * main.c - netmapd: command line, start-up, detaching.
+ *
+ * Started on demand by libnetmap (detached, idle exit) or as a service
+ * (--foreground).  When it detaches, it does so only after the socket is
+ * listening, so whoever started it can connect as soon as the first
+ * process exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/close_range.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nmd.h"
+
+#define NETMAPD_VERSION "0.1.0"
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: netmapd [-f] [-s PATH] [-l FILE] [-i SECONDS] [-v|-q]\n"
+		"\n"
+		"unetmap's management daemon: memory regions, pipes and ports.\n"
+		"libnetmap starts it on demand; run it with -f as a service.\n"
+		"\n"
+		"  -f, --foreground      stay attached, log to stderr\n"
+		"  -s, --socket PATH     control socket (default: $UNETMAP_SOCKET,\n"
+		"                        $XDG_RUNTIME_DIR/unetmap/netmapd.sock, or\n"
+		"                        /run/unetmap/netmapd.sock for root)\n"
+		"  -l, --log FILE        log file when detached (default: beside the socket)\n"
+		"  -i, --idle-exit SEC   exit after SEC seconds without clients or ports\n"
+		"                        (default 0: never)\n"
+		"  -v, --verbose         log debug messages\n"
+		"  -q, --quiet           log only warnings and errors\n"
+		"  -V, --version         print the version and exit\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"Exit status: 0 on a clean stop or when another netmapd already serves\n"
+		"the socket, 1 on errors, 2 on bad usage.\n");
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	/* every port brings eventfds and a region memfd */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "idle-exit", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char path[108], logpath[128];
+	const char *sock = NULL, *logfile = NULL;
+	int fg = 0, idle = 0, c, lfd, lockfd = -1, rc;
+	pid_t pid;
+
+	while ((c = getopt_long(argc, argv, "fs:l:i:vqVh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': fg = 1; break;
+		case 's': sock = optarg; break;
+		case 'l': logfile = optarg; break;
+		case 'i': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 0 || v > 86400 * 365) {
+				fprintf(stderr, "netmapd: bad --idle-exit '%s'\n", optarg);
+				return 2;
+			}
+			idle = (int)v;
+			break;
+		}
+		case 'v': nmd_log_level = NMD_LOG_DEBUG; break;
+		case 'q': nmd_log_level = NMD_LOG_WARN; break;
+		case 'V': printf("netmapd (unetmap) %s\n", NETMAPD_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (sock) {
+		if (strlen(sock) >= sizeof(path)) {
+			fprintf(stderr, "netmapd: socket path too long\n");
+			return 1;
+		}
+		strcpy(path, sock);
+	} else if (unm_socket_path(path, sizeof(path)) < 0) {
+		fprintf(stderr, "netmapd: socket path too long\n");
+		return 1;
+	}
+	/* Started by posix_spawn from an application: do not hold on to its
+	 * descriptors (pipes it waits on would never see EOF). */
+	close_range(3, ~0u, 0);
+	nmd_log_open(NULL);
+	raise_nofile();
+	lfd = nmd_server_listen(path, &lockfd);
+	if (lfd == -EALREADY) {
+		if (fg)
+			nmd_warn("another netmapd already serves %s", path);
+		return 0;
+	}
+	if (lfd < 0)
+		return 1;
+	if (!fg) {
+		pid = fork();
+		if (pid < 0) {
+			nmd_err("fork: %s", strerror(errno));
+			return 1;
+		}
+		if (pid > 0)
+			return 0;	/* the socket is ready: our starter may go on */
+		/* one fork is enough: netmapd never opens a terminal */
+		setsid();
+		if (chdir("/") < 0)
+			_exit(1);
+		c = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (c >= 0) {
+			dup2(c, 0);
+			dup2(c, 1);
+			dup2(c, 2);
+			if (c > 2)
+				close(c);
+		}
+		if (!logfile) {
+			snprintf(logpath, sizeof(logpath), "%.100s.log", path);
+			logfile = logpath;
+		}
+		nmd_log_open(logfile);
+	}
+	nmd_regions_init();
+	nmd_info("listening on %s%s", path, fg ? "" : " (detached)");
+	rc = nmd_server_loop(lfd, idle);
+	close(lfd);
+	unlink(path);
+	close(lockfd);
+	return rc;
+}

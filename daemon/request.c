@@ -1,0 +1,487 @@
+/*
+ * request.c - the semantics of netmap's control requests (NIOCCTRL), as
+ * the kernel would apply them: name resolution, REGISTER and its binding,
+ * PORT_INFO_GET, POOLS_INFO_GET.  The library has already done the
+ * kernel's copyin (option walking, size limits, duplicate detection); here
+ * every option starts with status EOPNOTSUPP and a consumer clears it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nmd.h"
+
+#define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
+	return -(e); } while (0)
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* Which of the port's rings a REGISTER binds (netmap §2.4). */
+static int bound_rings(const struct nmd_port *p, const struct nmreq_register *reg,
+		       struct nmd_binding *b, struct nmd_req *r)
+{
+	int d;
+
+	switch (reg->nr_mode) {
+	case NR_REG_ALL_NIC:
+	case NR_REG_NULL:
+		for (d = 0; d < 2; d++) {
+			b->first[d] = 0;
+			b->count[d] = p->nrings[d];
+		}
+		break;
+	case NR_REG_ONE_NIC:
+		if (reg->nr_ringid >= p->nrings[UNM_DIR_TX] &&
+		    reg->nr_ringid >= p->nrings[UNM_DIR_RX])
+			FAIL(r, EINVAL, "ring %u out of range for %s", reg->nr_ringid, p->name);
+		for (d = 0; d < 2; d++) {
+			b->first[d] = reg->nr_ringid < p->nrings[d] ? reg->nr_ringid : 0;
+			b->count[d] = p->nrings[d] ? 1 : 0;
+		}
+		break;
+	default:
+		FAIL(r, EINVAL, "%s has no host rings (mode %u)", p->name, reg->nr_mode);
+	}
+	if (reg->nr_flags & NR_TX_RINGS_ONLY)
+		b->count[UNM_DIR_RX] = 0;
+	if (reg->nr_flags & NR_RX_RINGS_ONLY)
+		b->count[UNM_DIR_TX] = 0;
+	return 0;
+}
+
+static int check_exclusive(const struct nmd_port *p, const struct nmd_binding *b,
+			   bool excl, struct nmd_req *r)
+{
+	int d;
+	uint32_t i;
+
+	for (d = 0; d < 2; d++) {
+		for (i = b->first[d]; i < b->first[d] + b->count[d]; i++) {
+			const struct nmd_ring *ring = &p->ring[d][i];
+
+			if (ring->excl || (excl && ring->users > 0))
+				FAIL(r, EBUSY, "%s %s ring %u is busy%s", p->name,
+				     d == UNM_DIR_TX ? "tx" : "rx", i,
+				     ring->excl ? " (exclusive)" : "");
+		}
+	}
+	return 0;
+}
+
+static char *region_buf(struct nmd_region *rg, uint32_t idx)
+{
+	return rg->base + rg->buf_ofs + (uint64_t)idx * rg->buf_size;
+}
+
+/* Hand out up to n extra buffers as a list linked through each buffer's
+ * first 4 bytes.  Returns the head (0: none) and the count in *got. */
+static uint32_t extra_bufs_alloc(struct nmd_region *rg, uint32_t n, uint32_t *got)
+{
+	uint32_t head = 0, k;
+
+	for (k = 0; k < n; k++) {
+		uint32_t idx = nmd_region_alloc_buf(rg);
+
+		if (!idx)
+			break;
+		memcpy(region_buf(rg, idx), &head, sizeof(head));
+		head = idx;
+	}
+	*got = k;
+	return head;
+}
+
+/* On unbind netmap frees whatever list ni_bufs_head points to now.  The
+ * list is in shared memory: the walk is bounded and skips bad indices. */
+static void extra_bufs_free(struct nmd_region *rg, uint32_t head)
+{
+	uint32_t steps = 0;
+
+	while (nmd_region_buf_valid(rg, head) && steps++ < rg->buf_total) {
+		uint32_t next;
+
+		memcpy(&next, region_buf(rg, head), sizeof(next));
+		nmd_region_free_buf(rg, head);
+		head = next;
+	}
+}
+
+static void fill_nifp(struct nmd_port *p, struct nmd_binding *b, uint32_t bufs_head)
+{
+	struct netmap_if *nifp = (struct netmap_if *)(p->rg->base + b->nifp_ofs);
+	uint32_t ntx = p->nrings[UNM_DIR_TX], nrx = p->nrings[UNM_DIR_RX], i;
+	ssize_t *ofs = (ssize_t *)(uintptr_t)nifp->ring_ofs;
+
+	/* netmap truncates the adapter name to IFNAMSIZ - 1 characters */
+	memset(nifp->ni_name, 0, sizeof(nifp->ni_name));
+	memcpy(nifp->ni_name, p->name, strnlen(p->name, sizeof(nifp->ni_name) - 1));
+	*(uint32_t *)(uintptr_t)&nifp->ni_version = 0;
+	*(uint32_t *)(uintptr_t)&nifp->ni_flags = p->rg->mem_id != 1 ? NI_PRIV_MEM : 0;
+	*(uint32_t *)(uintptr_t)&nifp->ni_tx_rings = ntx;
+	*(uint32_t *)(uintptr_t)&nifp->ni_rx_rings = nrx;
+	*(uint32_t *)(uintptr_t)&nifp->ni_host_tx_rings = 1;
+	*(uint32_t *)(uintptr_t)&nifp->ni_host_rx_rings = 1;
+	nifp->ni_bufs_head = bufs_head;
+	/* ring_ofs is 0 for every ring not bound to this descriptor */
+	for (i = 0; i < ntx + 1 + nrx + 1; i++)
+		ofs[i] = 0;
+	for (i = b->first[UNM_DIR_TX]; i < b->first[UNM_DIR_TX] + b->count[UNM_DIR_TX]; i++)
+		ofs[i] = (ssize_t)p->ring[UNM_DIR_TX][i].ofs - (ssize_t)b->nifp_ofs;
+	for (i = b->first[UNM_DIR_RX]; i < b->first[UNM_DIR_RX] + b->count[UNM_DIR_RX]; i++)
+		ofs[ntx + 1 + i] = (ssize_t)p->ring[UNM_DIR_RX][i].ofs - (ssize_t)b->nifp_ofs;
+}
+
+/* Build the bind info and descriptor list the library needs to run the
+ * rings' sync code. */
+static int fill_bind_info(struct nmd_port *p, struct nmd_binding *b, struct nmd_req *r)
+{
+	struct nmd_port *peer = NULL;
+	uint32_t n = b->count[0] + b->count[1], k = 0, i;
+	struct unm_bind_info *bi;
+	int d;
+
+	r->bind_len = sizeof(*bi) + n * sizeof(struct unm_bind_ring);
+	bi = calloc(1, r->bind_len);
+	if (!bi)
+		return -ENOMEM;
+	bi->kind = p->kind == NMD_PORT_PIPE ? UNM_KIND_PIPE :
+		   p->kind == NMD_PORT_NULL ? UNM_KIND_NULL : UNM_KIND_NULLSINK;
+	bi->nrings = n;
+	bi->region_id = p->rg->wire_id;
+	bi->region_size = p->rg->size;
+	bi->buf_pool_ofs = p->rg->buf_ofs;
+	bi->buf_size = p->rg->buf_size;
+	bi->buf_total = p->rg->buf_total;
+	bi->nifp_ofs = b->nifp_ofs;
+	bi->mem_id = p->rg->mem_id;
+	r->fds[0] = p->rg->memfd;
+	r->fds[1] = p->wake[UNM_DIR_TX];
+	r->fds[2] = p->wake[UNM_DIR_RX];
+	r->nfds = 3;
+	for (d = 0; d < 2; d++) {
+		for (i = b->first[d]; i < b->first[d] + b->count[d]; i++) {
+			struct nmd_ring *ring = &p->ring[d][i];
+			struct unm_bind_ring *br = &bi->ring[k++];
+
+			br->ring_ofs = ring->ofs;
+			br->nslots = ring->nslots;
+			br->ringid = ring->id;
+			br->dir = (uint8_t)d;
+			br->wake_fd = (int16_t)(1 + d);
+			br->kick_fd = -1;
+			if (ring->peer) {
+				br->peer_ofs = ring->peer->ofs;
+				/* we wake the sleepers of the linked ring,
+				 * which is in the other direction */
+				br->kick_fd = (int16_t)(3 + (1 - d));
+			}
+		}
+	}
+	if (p->kind == NMD_PORT_PIPE) {
+		peer = nmd_pipe_peer(p);
+		r->fds[3] = peer->wake[UNM_DIR_TX];
+		r->fds[4] = peer->wake[UNM_DIR_RX];
+		r->nfds = 5;
+	}
+	r->bind = bi;
+	return 0;
+}
+
+static int resolve_port(struct nmd_req *r, struct nmreq_register *reg,
+			struct nmd_port **out)
+{
+	const char *name = r->msg->hdr.nr_name;
+	int err;
+
+	if (reg->nr_mode == NR_REG_NULL)
+		return nmd_null_open(name, reg->nr_mem_id, false, reg, out,
+				     r->msg_text, sizeof(r->msg_text));
+	if (reg->nr_flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON))
+		FAIL(r, EOPNOTSUPP, "%s: monitor ports are not supported yet", name);
+	if (name[0] == '\0')
+		FAIL(r, EINVAL, "empty port name");
+	if (strchr(name, '{') || strchr(name, '}')) {
+		struct nmd_ring_req rq;
+
+		if (reg->nr_mode != NR_REG_ALL_NIC && reg->nr_mode != NR_REG_ONE_NIC)
+			FAIL(r, EINVAL, "%s: pipes accept only all-rings or one-ring modes", name);
+		rq.nrings[UNM_DIR_TX] = reg->nr_tx_rings;
+		rq.nrings[UNM_DIR_RX] = reg->nr_rx_rings;
+		rq.nslots[UNM_DIR_TX] = reg->nr_tx_slots;
+		rq.nslots[UNM_DIR_RX] = reg->nr_rx_slots;
+		err = nmd_pipe_open(name, &rq, out, r->msg_text, sizeof(r->msg_text));
+		if (err == 0 && reg->nr_mem_id && reg->nr_mem_id != (*out)->rg->mem_id) {
+			if ((*out)->nbind == 0)
+				nmd_pipe_unbound(*out);
+			FAIL(r, EINVAL, "%s lives in memory region %u, not %u", name,
+			     (*out)->rg->mem_id, reg->nr_mem_id);
+		}
+		return err;
+	}
+	if (has_prefix(name, "null:")) {
+		if (reg->nr_mode != NR_REG_ALL_NIC && reg->nr_mode != NR_REG_ONE_NIC)
+			FAIL(r, EINVAL, "%s has no host rings", name);
+		if (name[5] == '\0')
+			FAIL(r, EINVAL, "null port needs a name after 'null:'");
+		return nmd_null_open(name, reg->nr_mem_id, true, reg, out,
+				     r->msg_text, sizeof(r->msg_text));
+	}
+	if (has_prefix(name, "val") && strchr(name, ':'))
+		FAIL(r, EOPNOTSUPP, "%s: VALE switch ports are not available yet", name);
+	FAIL(r, ENXIO, "%s: no such port", name);
+}
+
+/* Undo resolve_port() for a port nobody binds. */
+static void port_release(struct nmd_port *p)
+{
+	if (p->nbind > 0)
+		return;
+	if (p->kind == NMD_PORT_PIPE)
+		nmd_pipe_unbound(p);
+	else
+		nmd_null_unbound(p);
+}
+
+static int do_register(struct nmd_client *c, struct nmd_req *r)
+{
+	struct nmreq_register *reg = r->body;
+	struct nmd_binding *b;
+	struct nmd_port *p = NULL;
+	uint32_t got = 0, head = 0, i;
+	int err, d;
+
+	if (c->bind)
+		FAIL(r, EBUSY, "descriptor already bound to %s", c->bind->port->name);
+	if (reg->nr_mode == NR_REG_DEFAULT || reg->nr_mode == NR_REG_PIPE_MASTER ||
+	    reg->nr_mode == NR_REG_PIPE_SLAVE || reg->nr_mode > NR_REG_ONE_SW)
+		FAIL(r, EINVAL, "invalid register mode %u", reg->nr_mode);
+	for (i = 0; i < r->msg->nopts; i++)
+		if (r->opt[i]->nro_status == EOPNOTSUPP)
+			FAIL(r, EOPNOTSUPP, "option %u is not supported", r->opt[i]->nro_reqtype);
+	err = resolve_port(r, reg, &p);
+	if (err)
+		return err;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		port_release(p);
+		return -ENOMEM;
+	}
+	b->port = p;
+	b->excl = (reg->nr_flags & NR_EXCLUSIVE) != 0;
+	err = bound_rings(p, reg, b, r);
+	if (!err)
+		err = check_exclusive(p, b, b->excl, r);
+	if (err)
+		goto fail;
+	b->nifp_size = unm_nifp_size(p->nrings[0], p->nrings[1]);
+	b->nifp_ofs = nmd_region_alloc_if(p->rg, b->nifp_size);
+	if (!b->nifp_ofs) {
+		snprintf(r->msg_text, sizeof(r->msg_text), "region %u: no room for an interface",
+			 p->rg->mem_id);
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (reg->nr_extra_bufs)
+		head = extra_bufs_alloc(p->rg, reg->nr_extra_bufs, &got);
+	fill_nifp(p, b, head);
+	err = fill_bind_info(p, b, r);
+	if (err) {
+		extra_bufs_free(p->rg, head);
+		nmd_region_free_if(p->rg, b->nifp_ofs, b->nifp_size);
+		goto fail;
+	}
+	for (d = 0; d < 2; d++) {
+		for (i = b->first[d]; i < b->first[d] + b->count[d]; i++) {
+			p->ring[d][i].users++;
+			if (b->excl)
+				p->ring[d][i].excl = true;
+		}
+	}
+	if (p->nbind++ == 0 && p->kind == NMD_PORT_PIPE)
+		nmd_pipe_bound(p);
+	p->was_bound = true;
+	c->bind = b;
+
+	reg->nr_offset = b->nifp_ofs;
+	reg->nr_memsize = p->rg->size;
+	if (p->kind != NMD_PORT_NULL) {
+		reg->nr_tx_rings = (uint16_t)p->nrings[UNM_DIR_TX];
+		reg->nr_rx_rings = (uint16_t)p->nrings[UNM_DIR_RX];
+		reg->nr_tx_slots = p->nrings[UNM_DIR_TX] ? p->ring[UNM_DIR_TX][0].nslots : 0;
+		reg->nr_rx_slots = p->nrings[UNM_DIR_RX] ? p->ring[UNM_DIR_RX][0].nslots : 0;
+	}
+	reg->nr_host_tx_rings = reg->nr_host_rx_rings = 0;
+	reg->nr_mem_id = p->rg->mem_id;
+	reg->nr_extra_bufs = got;
+	nmd_info("client %d bound %s (%u tx, %u rx rings%s, region %u)", (int)c->pid,
+		 p->name, b->count[UNM_DIR_TX], b->count[UNM_DIR_RX],
+		 b->excl ? ", exclusive" : "", p->rg->mem_id);
+	return 0;
+fail:
+	free(b);
+	port_release(p);
+	return err;
+}
+
+void nmd_unbind(struct nmd_client *c)
+{
+	struct nmd_binding *b = c->bind;
+	struct nmd_port *p;
+	struct netmap_if *nifp;
+	uint32_t i;
+	int d;
+
+	if (!b)
+		return;
+	p = b->port;
+	nifp = (struct netmap_if *)(p->rg->base + b->nifp_ofs);
+	extra_bufs_free(p->rg, nifp->ni_bufs_head);
+	nmd_region_free_if(p->rg, b->nifp_ofs, b->nifp_size);
+	for (d = 0; d < 2; d++) {
+		for (i = b->first[d]; i < b->first[d] + b->count[d]; i++) {
+			p->ring[d][i].users--;
+			if (b->excl)
+				p->ring[d][i].excl = false;
+		}
+	}
+	nmd_info("client %d unbound %s", (int)c->pid, p->name);
+	c->bind = NULL;
+	free(b);
+	p->nbind--;
+	port_release(p);
+}
+
+static int do_port_info(struct nmd_client *c, struct nmd_req *r)
+{
+	struct nmreq_port_info_get *pi = r->body;
+	const char *name = r->msg->hdr.nr_name;
+	struct nmd_port *p;
+
+	(void)c;
+	if (name[0] == '\0') {
+		struct nmd_region *rg = nmd_region_find(pi->nr_mem_id ? pi->nr_mem_id : 1);
+
+		if (!rg)
+			FAIL(r, EINVAL, "no memory region %u", pi->nr_mem_id);
+		pi->nr_memsize = rg->size;
+		pi->nr_mem_id = rg->mem_id;
+		return 0;
+	}
+	if (strchr(name, '{') || strchr(name, '}')) {
+		nmd_pipe_info(name, pi);
+		return 0;
+	}
+	p = nmd_named_find(name);
+	if (p || has_prefix(name, "null:")) {
+		pi->nr_tx_rings = (uint16_t)(p ? p->nrings[UNM_DIR_TX] : 1);
+		pi->nr_rx_rings = (uint16_t)(p ? p->nrings[UNM_DIR_RX] : 1);
+		pi->nr_tx_slots = p ? p->ring[UNM_DIR_TX][0].nslots : 1024;
+		pi->nr_rx_slots = p ? p->ring[UNM_DIR_RX][0].nslots : 1024;
+		pi->nr_host_tx_rings = pi->nr_host_rx_rings = 0;
+		if (p) {
+			pi->nr_memsize = p->rg->size;
+			pi->nr_mem_id = p->rg->mem_id;
+		} else {
+			struct nmd_region_params rp;
+
+			nmd_region_default_params(&rp);
+			pi->nr_memsize = rp.if_size + rp.ring_size +
+					 (uint64_t)rp.buf_total * rp.buf_size;
+			pi->nr_mem_id = 0;
+		}
+		return 0;
+	}
+	if (has_prefix(name, "val") && strchr(name, ':'))
+		FAIL(r, EOPNOTSUPP, "%s: VALE switch ports are not available yet", name);
+	FAIL(r, ENXIO, "%s: no such port", name);
+}
+
+static int do_pools_info(struct nmd_client *c, struct nmd_req *r)
+{
+	struct nmreq_pools_info *pi = r->body;
+	const char *name = r->msg->hdr.nr_name;
+	struct nmd_region *rg = NULL;
+	struct nmd_port *p;
+	size_t ringsz = unm_ring_obj_size(1024);
+
+	if (name[0] == '\0')
+		FAIL(r, ENXIO, "pools info needs a port name");
+	if (c->bind && strcmp(c->bind->port->name, name) == 0)
+		rg = c->bind->port->rg;
+	else if ((p = nmd_named_find(name)))
+		rg = p->rg;
+	else if (strchr(name, '{') || strchr(name, '}')) {
+		struct nmreq_port_info_get info;
+
+		memset(&info, 0, sizeof(info));
+		nmd_pipe_info(name, &info);
+		rg = info.nr_mem_id ? nmd_region_find(info.nr_mem_id) : NULL;
+		if (!rg)
+			rg = nmd_region_find(1);
+	}
+	if (!rg)
+		FAIL(r, ENXIO, "%s: no such port", name);
+	pi->nr_memsize = rg->size;
+	pi->nr_mem_id = rg->mem_id;
+	pi->nr_if_pool_offset = rg->if_ofs;
+	pi->nr_if_pool_objtotal = (uint32_t)(rg->if_size / 1024);
+	pi->nr_if_pool_objsize = 1024;
+	pi->nr_ring_pool_offset = rg->ring_ofs;
+	pi->nr_ring_pool_objtotal = (uint32_t)(rg->ring_size / ringsz);
+	pi->nr_ring_pool_objsize = (uint32_t)ringsz;
+	pi->nr_buf_pool_offset = rg->buf_ofs;
+	pi->nr_buf_pool_objtotal = rg->buf_total;
+	pi->nr_buf_pool_objsize = rg->buf_size;
+	return 0;
+}
+
+static int do_hdr_get(struct nmd_client *c, struct nmd_req *r)
+{
+	struct nmreq_port_hdr *h = r->body;
+	const char *name = r->msg->hdr.nr_name;
+
+	(void)c;
+	if (strchr(name, '{') || strchr(name, '}') || has_prefix(name, "null:") ||
+	    nmd_named_find(name)) {
+		h->nr_hdr_len = 0;
+		return 0;
+	}
+	FAIL(r, ENXIO, "%s: no such port", name);
+}
+
+int nmd_request(struct nmd_client *c, struct nmd_req *r)
+{
+	struct nmreq_header *hdr = &r->msg->hdr;
+
+	hdr->nr_name[sizeof(hdr->nr_name) - 1] = '\0';
+	switch (hdr->nr_reqtype) {
+	case NETMAP_REQ_REGISTER:
+		return do_register(c, r);
+	case NETMAP_REQ_PORT_INFO_GET:
+		return do_port_info(c, r);
+	case NETMAP_REQ_POOLS_INFO_GET:
+		return do_pools_info(c, r);
+	case NETMAP_REQ_PORT_HDR_GET:
+		return do_hdr_get(c, r);
+	case NETMAP_REQ_PORT_HDR_SET:
+		FAIL(r, EINVAL, "%s: virtio-net headers are only for VALE ports", hdr->nr_name);
+	case NETMAP_REQ_VALE_ATTACH:
+	case NETMAP_REQ_VALE_DETACH:
+	case NETMAP_REQ_VALE_LIST:
+	case NETMAP_REQ_VALE_NEWIF:
+	case NETMAP_REQ_VALE_DELIF:
+	case NETMAP_REQ_VALE_POLLING_ENABLE:
+	case NETMAP_REQ_VALE_POLLING_DISABLE:
+		FAIL(r, EOPNOTSUPP, "VALE requests are not available yet");
+	case NETMAP_REQ_SYNC_KLOOP_START:
+	case NETMAP_REQ_SYNC_KLOOP_STOP:
+	case NETMAP_REQ_CSB_ENABLE:
+		FAIL(r, EOPNOTSUPP, "sync-kloop and CSB mode are not supported");
+	default:
+		FAIL(r, EINVAL, "unknown request type %u", hdr->nr_reqtype);
+	}
+}

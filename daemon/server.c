@@ -1,0 +1,332 @@
+/*
+ * server.c - netmapd's control socket and event loop.
+ *
+ * One SOCK_SEQPACKET connection per port descriptor.  Requests are served
+ * one at a time, in order, from a single thread: the control path is not
+ * a fast path.  A client that sends anything malformed is disconnected;
+ * nothing it does can stop the loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nmd.h"
+#include "unm_nmreq.h"
+
+volatile int nmd_stop;
+static struct nmd_client *clients;
+static int nclients;
+static uint64_t instance_id;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	nmd_stop = 1;
+}
+
+static int mkdir_parents(const char *path)
+{
+	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	p = strrchr(tmp, '/');
+	if (!p || p == tmp)
+		return 0;
+	*p = '\0';
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Take the instance lock, then bind the socket.  Returns the listening
+ * socket, -EALREADY if another netmapd holds the lock, or -errno. */
+int nmd_server_listen(const char *path, int *lockfd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char lockpath[sizeof(sa.sun_path) + 8];
+	int fd, lk, err;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		nmd_err("socket path too long: %s", path);
+		return -ENAMETOOLONG;
+	}
+	err = mkdir_parents(path);
+	if (err) {
+		nmd_err("cannot create the directory of %s: %s", path, strerror(-err));
+		return err;
+	}
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
+	lk = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lk < 0) {
+		err = -errno;
+		nmd_err("cannot open %s: %s", lockpath, strerror(errno));
+		return err;
+	}
+	if (flock(lk, LOCK_EX | LOCK_NB) < 0) {
+		close(lk);
+		return -EALREADY;
+	}
+	/* we hold the lock: any socket file left there is stale */
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		goto fail;
+	strcpy(sa.sun_path, path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 128) < 0)
+		goto fail;
+	*lockfd = lk;
+	return fd;
+fail:
+	err = -errno;
+	nmd_err("cannot listen on %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	close(lk);
+	return err;
+}
+
+static void client_drop(int ep, struct nmd_client *c, const char *why)
+{
+	struct nmd_client **pp;
+
+	if (why)
+		nmd_info("client %d disconnected: %s", (int)c->pid, why);
+	nmd_unbind(c);
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	for (pp = &clients; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	nclients--;
+	free(c);
+}
+
+static void client_accept(int ep, int lfd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct nmd_client *c;
+	int fd;
+
+	for (;;) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				nmd_warn("accept: %s", strerror(errno));
+			return;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    (cred.uid != geteuid() && cred.uid != 0)) {
+			nmd_warn("refusing a client of another user (uid %d)", (int)cred.uid);
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->pid = cred.pid;
+		c->uid = cred.uid;
+		ev.data.ptr = c;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = clients;
+		clients = c;
+		nclients++;
+		nmd_debug("client %d connected", (int)c->pid);
+	}
+}
+
+static int reply(struct nmd_client *c, uint16_t type, int error, const void *payload,
+		 uint32_t len, const int *fds, unsigned nfds)
+{
+	struct unm_msg_hdr h = {
+		.magic = UNM_WIRE_MAGIC, .version = UNM_WIRE_VERSION,
+		.type = type, .len = len, .error = error,
+	};
+
+	return unm_wire_send(c->fd, &h, payload, fds, nfds);
+}
+
+/* Decode a flattened NMREQ in place.  Returns 0, or -EPROTO for a message
+ * no honest library sends. */
+static int decode_nmreq(char *p, uint32_t len, struct nmd_req *r)
+{
+	struct unm_msg_nmreq *m = (struct unm_msg_nmreq *)p;
+	uint64_t off = sizeof(*m);
+	int bsz;
+	uint32_t i;
+
+	if (len < sizeof(*m))
+		return -EPROTO;
+	bsz = unm_nmreq_body_size(m->hdr.nr_reqtype);
+	if (m->nopts > UNM_WIRE_MAXOPTS || m->body_len % 8 ||
+	    (bsz >= 0 && m->body_len != (uint32_t)bsz) || (bsz < 0 && m->body_len))
+		return -EPROTO;
+	r->msg = m;
+	r->body = m->body_len ? p + off : NULL;
+	off += m->body_len;
+	for (i = 0; i < m->nopts; i++) {
+		if (m->opt_body_len[i] % 8 || off + sizeof(struct nmreq_option) +
+		    m->opt_body_len[i] > len)
+			return -EPROTO;
+		r->opt[i] = (struct nmreq_option *)(p + off);
+		off += sizeof(struct nmreq_option);
+		r->opt_body[i] = p + off;
+		off += m->opt_body_len[i];
+	}
+	return off == len ? 0 : -EPROTO;
+}
+
+static int serve_nmreq(struct nmd_client *c, char *payload, uint32_t len)
+{
+	static char out[UNM_WIRE_MAX];
+	struct nmd_req r;
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	if (decode_nmreq(payload, len, &r) < 0)
+		return -EPROTO;
+	err = nmd_request(c, &r);
+	if (err && r.msg_text[0])
+		nmd_info("client %d: %s", (int)c->pid, r.msg_text);
+	memcpy(out, payload, len);
+	if (!err && r.bind) {
+		if (len + r.bind_len > sizeof(out) - sizeof(struct unm_msg_hdr)) {
+			free(r.bind);
+			nmd_unbind(c);
+			return reply(c, UNM_MSG_NMREQ, ENOMEM, out, len, NULL, 0);
+		}
+		memcpy(out + len, r.bind, r.bind_len);
+		len += (uint32_t)r.bind_len;
+		free(r.bind);
+	}
+	err = reply(c, UNM_MSG_NMREQ, -err, out, len, r.fds, err ? 0 : r.nfds);
+	if (err < 0 && c->bind) {
+		/* the client will never know it is bound */
+		nmd_unbind(c);
+	}
+	return err;
+}
+
+static void client_serve(int ep, struct nmd_client *c)
+{
+	static char buf[UNM_WIRE_MAX];
+	struct unm_msg_hdr *h = (struct unm_msg_hdr *)buf;
+	char *payload = buf + sizeof(*h);
+	unsigned nfds = 0;
+	ssize_t n;
+	int err = 0;
+
+	n = unm_wire_recv(c->fd, buf, NULL, &nfds);
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		client_drop(ep, c, n == 0 ? NULL : strerror((int)-n));
+		return;
+	}
+	switch (h->type) {
+	case UNM_MSG_HELLO: {
+		struct unm_msg_hello hello = {
+			.version = UNM_WIRE_VERSION, .pid = (uint32_t)getpid(),
+			.instance = instance_id,
+		};
+		err = reply(c, UNM_MSG_HELLO, 0, &hello, sizeof(hello), NULL, 0);
+		break;
+	}
+	case UNM_MSG_NMREQ:
+		err = serve_nmreq(c, payload, h->len);
+		break;
+	case UNM_MSG_UNBIND:
+		nmd_unbind(c);
+		err = reply(c, UNM_MSG_UNBIND, 0, NULL, 0, NULL, 0);
+		break;
+	case UNM_MSG_CONFIG:
+		err = reply(c, UNM_MSG_CONFIG, EOPNOTSUPP, NULL, 0, NULL, 0);
+		break;
+	default:
+		err = -EPROTO;
+	}
+	if (err < 0)
+		client_drop(ep, c, err == -EPROTO ? "malformed message" : strerror(-err));
+}
+
+static bool idle(void)
+{
+	return nclients == 0 && nmd_pipe_count() == 0;
+}
+
+int nmd_server_loop(int lfd, int idle_exit_sec)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, evs[64];
+	struct sigaction sa;
+	time_t idle_since = time(NULL);
+	int ep, n, i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	instance_id = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+		nmd_err("epoll: %s", strerror(errno));
+		return 1;
+	}
+	while (!nmd_stop) {
+		n = epoll_wait(ep, evs, 64, 1000);
+		if (n < 0 && errno != EINTR) {
+			nmd_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			struct nmd_client *c = evs[i].data.ptr;
+
+			if (!c)
+				client_accept(ep, lfd);
+			else
+				client_serve(ep, c);
+		}
+		if (!idle()) {
+			idle_since = time(NULL);
+		} else if (idle_exit_sec > 0 && time(NULL) - idle_since >= idle_exit_sec) {
+			nmd_info("idle for %d s, exiting", idle_exit_sec);
+			break;
+		}
+	}
+	while (clients)
+		client_drop(ep, clients, "netmapd stopping");
+	close(ep);
+	nmd_info("stopped");
+	return 0;
+}

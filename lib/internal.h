@@ -1,0 +1,151 @@
+/*
+ * internal.h - libnetmap's private interfaces: the emulated /dev/netmap
+ * device (port descriptors, control requests, sync, poll) and the libc
+ * entry points it interposes.  Never included by a public header.
+ *
+ * Naming: unm_<module>_<verb>.  Internals return 0 or -errno; only the
+ * interposed libc functions set errno.
+ */
+#ifndef UNM_INTERNAL_H
+#define UNM_INTERNAL_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <net/netmap.h>
+
+#include "unm_layout.h"
+#include "unm_wire.h"
+
+#ifndef UNM_EXPORT
+#define UNM_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* ---- the libc functions we interpose, reached through RTLD_NEXT ---- */
+struct unm_libc {
+	int (*open)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*close)(int);
+	int (*ioctl)(int, unsigned long, ...);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+	int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+	int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *,
+		       const sigset_t *);
+	int (*epoll_ctl)(int, int, int, struct epoll_event *);
+	int (*epoll_wait)(int, struct epoll_event *, int, int);
+	int (*epoll_pwait)(int, struct epoll_event *, int, int, const sigset_t *);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+};
+extern struct unm_libc unm_libc;
+void unm_libc_init(void);
+
+/* ---- mapped regions (one mapping per region per process) ---- */
+struct unm_map {
+	uint64_t region_id;
+	char *base;
+	size_t size;
+	int memfd;		/* kept for the application's own mmap() */
+	int refs;
+	struct unm_map *next;
+};
+
+/* ---- bound rings and port descriptors ---- */
+struct unm_port;
+
+struct unm_ring {
+	struct netmap_ring *ring;	/* in the region */
+	struct unm_ring_ctl *ctl;
+	struct netmap_ring *peer;	/* pipes: linked ring of the other end */
+	struct unm_ring_ctl *peer_ctl;
+	uint32_t n;			/* slots: trusted copy, never re-read */
+	uint32_t buf_total;		/* trusted region geometry */
+	uint32_t buf_size;
+	uint8_t dir;			/* UNM_DIR_* */
+	bool armed;			/* we set ctl->app_sleep */
+	int kick_fd;			/* eventfd of the other side's sleepers */
+	struct unm_port *port;
+};
+
+struct unm_port_ops;
+
+struct unm_port {
+	int fd;				/* our own copy of the connection to
+					 * netmapd, for control requests */
+	_Atomic int refs;		/* application descriptors (dup) */
+	int wake_ep;			/* epoll set of our wake eventfds */
+	bool bound;
+	const struct unm_port_ops *ops;
+	uint64_t nr_flags;		/* from REGISTER */
+	uint16_t mem_id;
+	struct unm_map *map;
+	struct netmap_if *nifp;
+	uint32_t nrings[2];		/* bound rings per UNM_DIR_* */
+	struct unm_ring *ring[2];
+	int efds[UNM_WIRE_MAXFDS];	/* eventfds received at REGISTER */
+	unsigned nefds;
+	pthread_mutex_t ctl_lock;	/* one control request at a time */
+};
+
+/* Per port kind: the "hardware" half of txsync/rxsync.  Called with the
+ * ring's sync lock held, after the prologue validated head and cur.  They
+ * update ctl->hwcur / ctl->hwtail; the caller copies hwtail into ring->tail. */
+struct unm_port_ops {
+	const char *name;
+	void (*txsync)(struct unm_ring *r, uint32_t head);
+	void (*rxsync)(struct unm_ring *r, uint32_t head);
+};
+
+extern const struct unm_port_ops unm_pipe_ops, unm_null_ops, unm_nullsink_ops;
+
+/* fd table (dev_table.c) */
+struct unm_port *unm_port_lookup(int fd);
+int unm_port_insert_ref(struct unm_port *p, int fd);
+void unm_port_remove(int fd);
+bool unm_any_ports(void);
+
+/* daemon connection (ctl_client.c) */
+int unm_ctl_connect(void);
+int unm_ctl_call(struct unm_port *p, uint16_t type, const void *payload, uint32_t len,
+		 void *reply, uint32_t *reply_len, int *fds, unsigned *nfds);
+
+/* device operations (dev_*.c) */
+int unm_dev_open(int flags);
+int unm_dev_close(struct unm_port *p, int fd);
+int unm_dev_ioctl(struct unm_port *p, unsigned long cmd, void *arg);
+void *unm_dev_mmap(struct unm_port *p, void *addr, size_t len, int prot, int flags,
+		   off_t off, int *err);
+int unm_dev_nmreq(struct unm_port *p, struct nmreq_header *hdr);
+int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
+		 int *fds, unsigned nfds);
+void unm_dev_unbind_local(struct unm_port *p);
+
+/* sync (sync.c) */
+int unm_txsync(struct unm_ring *r);
+int unm_rxsync(struct unm_ring *r);
+void unm_kick(struct unm_ring *r, _Atomic uint32_t *sleep_flag);
+
+/* poll (dev_poll.c) */
+short unm_port_eval(struct unm_port *p, short events);
+void unm_port_arm(struct unm_port *p, short events);
+void unm_port_disarm(struct unm_port *p);
+int unm_poll_common(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+		    const sigset_t *sigmask);
+int unm_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev, bool *handled);
+int unm_epoll_wait_common(int epfd, struct epoll_event *evs, int max, int timeout_ms,
+			  const sigset_t *sigmask);
+void unm_epoll_forget_port(struct unm_port *p);
+
+/* spin before sleeping in poll (UNETMAP_POLL_SPIN_US) */
+extern unsigned unm_poll_spin_us;
+
+#endif /* UNM_INTERNAL_H */

@@ -1,0 +1,38 @@
+/*
+ * sync_null.c - null ports.
+ *
+ * netmap's null adapter (NR_REG_NULL): syncs do nothing at all.
+ * unetmap's null:NAME: TX is a sink (every slot handed over comes back at
+ * once) and RX an endless source (every released slot is full again).
+ */
+#include "internal.h"
+
+static void null_sync(struct unm_ring *r, uint32_t head)
+{
+	(void)r;
+	(void)head;
+}
+
+static void sink_txsync(struct unm_ring *r, uint32_t head)
+{
+	r->ctl->hwcur = head;
+	r->ctl->hwtail = unm_idx_prev(head, r->n);
+}
+
+static void source_rxsync(struct unm_ring *r, uint32_t head)
+{
+	r->ctl->hwcur = head;
+	r->ctl->hwtail = unm_idx_prev(head, r->n);
+}
+
+const struct unm_port_ops unm_null_ops = {
+	.name = "null",
+	.txsync = null_sync,
+	.rxsync = null_sync,
+};
+
+const struct unm_port_ops unm_nullsink_ops = {
+	.name = "null-sink",
+	.txsync = sink_txsync,
+	.rxsync = source_rxsync,
+};
