@@ -123,7 +123,8 @@ nmreq_header_init(struct nmreq_header *hdr, uint16_t reqtype, void *body)
  * The subsystems a portspec may start with, tried in this order.
  * "netmap" takes no identifier and is not part of the name the kernel sees;
  * "vale" takes an optional switch identifier and the whole "valeX:port"
- * string is the name.
+ * string is the name.  "null" is unetmap's own: "null:NAME" names a null
+ * port (a TX sink and RX source), and the whole string is the name.
  */
 struct unm_nmreq_subsys {
 	const char *prefix;
@@ -135,6 +136,7 @@ struct unm_nmreq_subsys {
 static const struct unm_nmreq_subsys unm_nmreq_subsystems[] = {
 	{ "netmap", sizeof("netmap") - 1, 0, 0 },
 	{ NM_BDG_NAME, sizeof(NM_BDG_NAME) - 1, 1, 1 },
+	{ "null", sizeof("null") - 1, 1, 0 },
 };
 
 /*

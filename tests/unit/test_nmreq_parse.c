@@ -151,6 +151,9 @@ static const struct decode_row decode_rows[] = {
 	{ "eth0", NULL, NULL, HDR_ERR(EINVAL), 0, 0, 0, 0, 0 },
 	{ "vale0:0", "vale0:0", "", 0, NR_REG_ALL_NIC, 0, 0, 0, 0 },
 	{ "vale:0", "vale:0", "", 0, NR_REG_ALL_NIC, 0, 0, 0, 0 },
+	/* unetmap's null:NAME ports keep the whole string as the name */
+	{ "null:x", "null:x", "", 0, NR_REG_ALL_NIC, 0, 0, 0, 0 },
+	{ "null:sink-1", "null:sink", "", 0, NR_REG_ONE_NIC, 1, 0, 0, 0 },
 	{ "valeXXX:YYY", "valeXXX:YYY", "", 0, NR_REG_ALL_NIC, 0, 0, 0, 0 },
 	{ "valeXXX:YYY-4", "valeXXX:YYY", "", 0, NR_REG_ONE_NIC, 4, 0, 0, 0 },
 	{ "netmapXXX:eth0", NULL, NULL, HDR_ERR(EINVAL), 0, 0, 0, 0, 0 },

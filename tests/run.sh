@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# tests/run.sh - run unetmap's whole test suite.
+#
+# Usage: tests/run.sh [PATTERN]      (BUILD=dir selects the build, default build)
+#
+# Each test is a program or script: exit 0 = pass, 77 = skipped (its last
+# line of output says why), anything else = fail.  Tests get:
+#   BUILD            absolute build directory (netmapd, tools, libraries)
+#   UNETMAP_SOCKET   socket of a private netmapd this runner started
+#   UNETMAP_NETMAPD  netmapd to start on demand
+#   PATH             with $BUILD first
+# The runner checks after every test that its netmapd is still alive, and
+# at the end that its log has no sanitizer report.  The last line is
+# "N passed, N failed, N skipped".
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${BUILD:-$root/build}" && pwd) || { echo "no build directory"; exit 2; }
+pattern=${1:-}
+timeout_s=${TEST_TIMEOUT:-180}
+tmp=$(mktemp -d /tmp/unetmap-test.XXXXXX)
+export BUILD UNETMAP_SOCKET=$tmp/netmapd.sock UNETMAP_NETMAPD=$BUILD/netmapd
+export PATH="$BUILD:$PATH"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+dpid=
+start_daemon() {
+	"$BUILD/netmapd" --foreground --socket "$UNETMAP_SOCKET" >>"$tmp/netmapd.log" 2>&1 &
+	dpid=$!
+	for _ in $(seq 200); do
+		[ -S "$UNETMAP_SOCKET" ] && return 0
+		sleep 0.05
+	done
+	echo "netmapd did not start; log:"; cat "$tmp/netmapd.log"
+	return 1
+}
+stop_daemon() {
+	[ -n "$dpid" ] || return 0
+	kill "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	dpid=
+}
+cleanup() { stop_daemon; rm -rf "$tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_daemon || exit 1
+
+tests=()
+for t in "$root"/tests/headers/*.sh "$BUILD"/tests/unit/* "$BUILD"/tests/integration/* \
+	 "$root"/tests/integration/*.sh; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	[ -n "$pattern" ] && [[ "$t" != *$pattern* ]] && continue
+	tests+=("$t")
+done
+
+pass=0 fail=0 skip=0
+for t in "${tests[@]}"; do
+	name=${t#"$root"/}
+	name=${name#"$BUILD"/}
+	start=$(date +%s.%N)
+	(cd "$root" && timeout -k 5 "$timeout_s" "$t") >"$tmp/out" 2>&1
+	rc=$?
+	secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)")
+	if ! kill -0 "$dpid" 2>/dev/null; then
+		echo "FAIL $name: netmapd died during the test"
+		tail -n 20 "$tmp/netmapd.log"
+		fail=$((fail + 1))
+		start_daemon || exit 1
+		continue
+	fi
+	case $rc in
+	0)  echo "PASS $name (${secs}s)"; pass=$((pass + 1)) ;;
+	77) echo "SKIP $name: $(tail -n 1 "$tmp/out")"; skip=$((skip + 1)) ;;
+	*)  echo "FAIL $name (exit $rc, ${secs}s)"
+	    tail -n 40 "$tmp/out" | sed 's/^/    /'
+	    fail=$((fail + 1)) ;;
+	esac
+done
+stop_daemon
+if grep -q -E 'AddressSanitizer|runtime error:|LeakSanitizer' "$tmp/netmapd.log"; then
+	echo "FAIL netmapd: sanitizer report in its log"
+	grep -A 20 -E 'AddressSanitizer|runtime error:|LeakSanitizer' "$tmp/netmapd.log" | head -40
+	fail=$((fail + 1))
+fi
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
