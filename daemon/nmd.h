@@ -102,6 +102,8 @@ struct nmd_port {
 	struct nmd_ring *ring[2];
 	int wake[2];			/* eventfds the binders sleep on, one
 					 * per direction */
+	int hw_kick;			/* eventfd the port's hardware (switch,
+					 * NIC engine) sleeps on; -1 if none */
 	int nbind;
 	bool was_bound;
 	struct nmd_pipe *pipe;		/* pipe ends */

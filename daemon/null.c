@@ -46,7 +46,7 @@ int nmd_null_open(const char *name, uint16_t mem_id, bool sink,
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->wake[0] = p->wake[1] = -1;
+	p->wake[0] = p->wake[1] = p->hw_kick = -1;
 	if (sink) {
 		struct nmd_region_params rp;
 

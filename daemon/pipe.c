@@ -191,7 +191,7 @@ static struct nmd_pipe *pipe_create(struct nmd_parent *pa, const char *id,
 		p->kind = NMD_PORT_PIPE;
 		p->rg = pa->rg;
 		p->pipe = pp;
-		p->wake[0] = p->wake[1] = -1;
+		p->wake[0] = p->wake[1] = p->hw_kick = -1;
 		/* fits: the opener's name, of the same length, did */
 		{
 			size_t pl = strlen(pa->name), il = strlen(id);

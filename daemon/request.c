@@ -149,7 +149,8 @@ static int fill_bind_info(struct nmd_port *p, struct nmd_binding *b, struct nmd_
 	if (!bi)
 		return -ENOMEM;
 	bi->kind = p->kind == NMD_PORT_PIPE ? UNM_KIND_PIPE :
-		   p->kind == NMD_PORT_NULL ? UNM_KIND_NULL : UNM_KIND_NULLSINK;
+		   p->kind == NMD_PORT_NULL ? UNM_KIND_NULL :
+		   p->kind == NMD_PORT_NULLSINK ? UNM_KIND_NULLSINK : UNM_KIND_HW;
 	bi->nrings = n;
 	bi->region_id = p->rg->wire_id;
 	bi->region_size = p->rg->size;
@@ -186,6 +187,12 @@ static int fill_bind_info(struct nmd_port *p, struct nmd_binding *b, struct nmd_
 		r->fds[3] = peer->wake[UNM_DIR_TX];
 		r->fds[4] = peer->wake[UNM_DIR_RX];
 		r->nfds = 5;
+	} else if (p->hw_kick >= 0) {
+		/* hardware-driven port: every ring kicks the hardware */
+		r->fds[3] = p->hw_kick;
+		r->nfds = 4;
+		for (k = 0; k < n; k++)
+			bi->ring[k].kick_fd = 3;
 	}
 	r->bind = bi;
 	return 0;

@@ -139,6 +139,7 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 	case UNM_KIND_PIPE: ops = &unm_pipe_ops; break;
 	case UNM_KIND_NULL: ops = &unm_null_ops; break;
 	case UNM_KIND_NULLSINK: ops = &unm_nullsink_ops; break;
+	case UNM_KIND_HW: ops = &unm_hw_ops; break;
 	default: goto fail;
 	}
 	m = map_get(bi->region_id, fds[0], bi->region_size, &err);

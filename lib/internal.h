@@ -105,7 +105,7 @@ struct unm_port_ops {
 	void (*rxsync)(struct unm_ring *r, uint32_t head);
 };
 
-extern const struct unm_port_ops unm_pipe_ops, unm_null_ops, unm_nullsink_ops;
+extern const struct unm_port_ops unm_pipe_ops, unm_null_ops, unm_nullsink_ops, unm_hw_ops;
 
 /* fd table (dev_table.c) */
 struct unm_port *unm_port_lookup(int fd);
