@@ -201,6 +201,7 @@ int unm_dev_nmreq(struct unm_port *p, struct nmreq_header *uhdr)
 			unm_ctl_call(p, UNM_MSG_UNBIND, NULL, 0, NULL, NULL, NULL, NULL);
 			goto out;
 		}
+		p->nr_flags = ((const struct nmreq_register *)(f.buf + sizeof(*m)))->nr_flags;
 	}
 	for (i = 0; i < nfds; i++)
 		unm_libc.close(fds[i]);
