@@ -150,6 +150,9 @@ int main(int argc, char **argv)
 		}
 		nmd_log_open(logfile);
 	}
+	/* who serves this socket, for whoever wants to stop us by pid */
+	if (ftruncate(lockfd, 0) == 0)
+		dprintf(lockfd, "%d\n", (int)getpid());
 	nmd_regions_init();
 	nmd_info("listening on %s%s", path, fg ? "" : " (detached)");
 	rc = nmd_server_loop(lfd, idle);
