@@ -59,10 +59,11 @@ struct unm_region_hdr {
  * lives in this block so that every process bound to the ring shares it,
  * as every fd bound to a kernel ring shares the kring.
  *
- * Line 0 is written by the sync code of the processes bound to this ring,
- * under `lock`.  Line 1 is written by the ring's "hardware" (netmapd's
- * switch, a NIC engine); a pipe's hardware is the peer end's sync code,
- * which reads the peer's line 0 instead.  Line 2 is written by netmapd.
+ * Lines 0 and 3 are written by the sync code of the processes bound to
+ * this ring (line 3 under `lock`).  Line 1 is written by the ring's
+ * "hardware" (netmapd's switch, a NIC engine); a pipe's hardware is the
+ * peer end's sync code, which reads the peer's line 0 instead.  Line 2 is
+ * written by netmapd.
  *
  * Cross-party protocol (Dekker with event suppression, as in virtio):
  *   producer:  store index (release); full fence; if sleep flag: xchg it
@@ -72,20 +73,14 @@ struct unm_region_hdr {
  * So no system call happens while both sides keep up with each other.
  */
 struct unm_ring_ctl {
-	/* line 0: application side ("kernel" sync code), under lock */
+	/* line 0: what the application side publishes to the other side */
 	_Atomic uint32_t app_idx;	/* TX: slots before it are handed over
 					 * (== hwcur).  RX: slots before it are
 					 * released to the producer (== hwcur). */
 	_Atomic uint32_t app_sleep;	/* a binder is about to block on this
 					 * ring: the other side kicks after its
 					 * next publish, and clears it (xchg) */
-	_Atomic uint32_t lock;		/* 0 free, else pid of the sync owner */
-	uint32_t hwcur;			/* netmap's kring state, shared by all */
-	uint32_t hwtail;		/*   binders of the ring */
-	uint32_t rhead;			/* head/cur validated at the last sync */
-	uint32_t rcur;
-	uint32_t errors;		/* prologue violations seen */
-	uint8_t  pad0[64 - 8 * 4];
+	uint8_t  pad0[64 - 2 * 4];
 
 	/* line 1: hardware side */
 	_Atomic uint32_t hw_idx;	/* TX: slots before it are consumed.
@@ -97,7 +92,16 @@ struct unm_ring_ctl {
 	_Atomic uint32_t state;		/* UNM_RING_* flags */
 	uint8_t  pad2[64 - 4];
 
-	uint8_t  pad3[64];
+	/* line 3: private to the binders' sync code, under lock; kept apart
+	 * from line 0 so that the other side's reads of app_idx do not
+	 * bounce the line every sync writes */
+	_Atomic uint32_t lock;		/* 0 free, else pid of the sync owner */
+	uint32_t hwcur;			/* netmap's kring state, shared by all */
+	uint32_t hwtail;		/*   binders of the ring */
+	uint32_t rhead;			/* head/cur validated at the last sync */
+	uint32_t rcur;
+	uint32_t errors;		/* prologue violations seen */
+	uint8_t  pad3[64 - 6 * 4];
 };
 
 /* ctl->state bits (written by netmapd) */

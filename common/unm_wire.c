@@ -94,7 +94,8 @@ ssize_t unm_wire_recv(int sock, void *buf, int *fds, unsigned *nfds)
 		return 0;
 	if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 	    (size_t)n < sizeof(*h) || h->magic != UNM_WIRE_MAGIC ||
-	    h->version != UNM_WIRE_VERSION || sizeof(*h) + h->len != (size_t)n)
+	    (h->version != UNM_WIRE_VERSION && h->type != UNM_MSG_HELLO) ||
+	    sizeof(*h) + h->len != (size_t)n)
 		goto proto;
 	return n;
 proto:

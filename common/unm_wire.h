@@ -21,7 +21,10 @@
 #include <net/netmap.h>
 
 #define UNM_WIRE_MAGIC    0x57554e4du	/* "MNUW" */
-#define UNM_WIRE_VERSION  1u
+/* Covers the message formats and the region layout (unm_layout.h): any
+ * change to either bumps it, so a library never drives rings laid out by
+ * a netmapd of another version (the connection fails with EPROTO). */
+#define UNM_WIRE_VERSION  2u
 #define UNM_WIRE_MAX      (64u * 1024u)	/* largest message, header included */
 #define UNM_WIRE_MAXFDS   16u
 
@@ -114,7 +117,8 @@ int unm_wire_send(int sock, const struct unm_msg_hdr *h, const void *payload,
  * unm_wire_recv - receive one message into buf (at least UNM_WIRE_MAX
  * bytes).  Received descriptors are close-on-exec (MSG_CMSG_CLOEXEC) and
  * stored in fds (up to *nfds; any excess is closed).  Validates magic,
- * version and length.  Returns the total size, 0 at EOF, or -errno
+ * version and length; a HELLO of another version passes, so that the two
+ * sides can say what they speak.  Returns the total size, 0 at EOF, or -errno
  * (-EPROTO for a malformed message).
  */
 ssize_t unm_wire_recv(int sock, void *buf, int *fds, unsigned *nfds);

@@ -254,6 +254,13 @@ static void client_serve(int ep, struct nmd_client *c)
 		client_drop(ep, c, n == 0 ? NULL : strerror((int)-n));
 		return;
 	}
+	if (h->version != UNM_WIRE_VERSION) {
+		nmd_warn("client %d speaks protocol version %u, this netmapd %u: refused",
+			 (int)c->pid, h->version, UNM_WIRE_VERSION);
+		reply(c, UNM_MSG_HELLO, EPROTONOSUPPORT, NULL, 0, NULL, 0);
+		client_drop(ep, c, NULL);
+		return;
+	}
 	switch (h->type) {
 	case UNM_MSG_HELLO: {
 		struct unm_msg_hello hello = {
@@ -282,7 +289,7 @@ static void client_serve(int ep, struct nmd_client *c)
 
 static bool idle(void)
 {
-	return nclients == 0 && nmd_pipe_count() == 0;
+	return nclients == 0 && nmd_pipe_count() == 0 && !nmd_vale_busy();
 }
 
 int nmd_server_loop(int lfd, int idle_exit_sec)

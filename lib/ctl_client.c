@@ -132,6 +132,9 @@ static int hello(int fd)
 			err = n == 0 ? -ECONNRESET : (int)n;
 		else if (((struct unm_msg_hdr *)buf)->type != UNM_MSG_HELLO)
 			err = -EPROTO;
+		else if (((struct unm_msg_hdr *)buf)->error)
+			/* a netmapd of another version (it logs which) */
+			err = -((struct unm_msg_hdr *)buf)->error;
 	}
 	free(buf);
 	return err;

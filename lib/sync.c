@@ -24,9 +24,23 @@
  * same ring skips it.  A holder that died keeps the lock; the next sync
  * notices (kill(pid, 0)) and takes it over.
  */
+static uint32_t my_pid;
+
+/* getpid() is a system call; the sync path must not make any */
+static void refresh_pid(void)
+{
+	my_pid = (uint32_t)getpid();
+}
+
+__attribute__((constructor)) static void sync_init(void)
+{
+	refresh_pid();
+	pthread_atfork(NULL, NULL, refresh_pid);
+}
+
 static bool ring_trylock(struct unm_ring *r)
 {
-	uint32_t me = (uint32_t)getpid(), cur = 0;
+	uint32_t me = my_pid, cur = 0;
 
 	/* A: acquires the kring state published by the previous owner's
 	 * release in ring_unlock() */
@@ -151,8 +165,11 @@ int unm_rxsync(struct unm_ring *r)
 	r->port->ops->rxsync(r, head);
 	r->ctl->rhead = head;
 	r->ctl->rcur = err ? head : cur;
+	/* netmap stamps every rxsync; we stamp those that bring packets,
+	 * which is what the stamp is read for, and keep empty polls cheap */
+	if (ring->tail != r->ctl->hwtail)
+		gettimeofday(&ring->ts, NULL);
 	ring->tail = r->ctl->hwtail;
-	gettimeofday(&ring->ts, NULL);
 	ring_unlock(r);
 	return err;
 }
