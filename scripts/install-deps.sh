@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install what unetmap needs to build and test on Debian 12.
+# Run as root (or through sudo).  Safe to run again.
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (sudo $0)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# build: compilers (gcc and clang), make, pkg-config;
+# tests: bc (runner timing), iproute2 (namespaces and veths), strace
+# (the syscall check), procps (pgrep), util-linux (taskset)
+apt-get install -y --no-install-recommends \
+	build-essential clang pkg-config bc iproute2 strace procps util-linux
