@@ -198,6 +198,11 @@ static bool any_port(const struct pollfd *fds, nfds_t n)
 	return false;
 }
 
+/* glibc declares poll()'s array write_only (access attribute), which our
+ * definition inherits; reading events from it is what poll does. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpragmas"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 UNM_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	struct timespec ts;
@@ -218,6 +223,7 @@ UNM_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 		return LIBC(ppoll)(fds, n, ts, mask);
 	return unm_poll_common(fds, n, ts, mask);
 }
+#pragma GCC diagnostic pop
 
 UNM_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
 UNM_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
