@@ -180,6 +180,7 @@ void nmd_unbind(struct nmd_client *c);
 /* ---- server (server.c) ---- */
 int nmd_server_listen(const char *path, int *lockfd);
 int nmd_server_loop(int lfd, int idle_exit_sec);
+void nmd_reap_hangups(void);
 extern volatile int nmd_stop;
 
 #endif /* NMD_H */

@@ -263,6 +263,8 @@ static int do_register(struct nmd_client *c, struct nmd_req *r)
 
 	if (c->bind)
 		FAIL(r, EBUSY, "descriptor already bound to %s", c->bind->port->name);
+	/* descriptors already closed must not hold rings against us */
+	nmd_reap_hangups();
 	if (reg->nr_mode == NR_REG_DEFAULT || reg->nr_mode == NR_REG_PIPE_MASTER ||
 	    reg->nr_mode == NR_REG_PIPE_SLAVE || reg->nr_mode > NR_REG_ONE_SW)
 		FAIL(r, EINVAL, "invalid register mode %u", reg->nr_mode);
@@ -413,7 +415,6 @@ static int do_pools_info(struct nmd_client *c, struct nmd_req *r)
 	const char *name = r->msg->hdr.nr_name;
 	struct nmd_region *rg = NULL;
 	struct nmd_port *p;
-	size_t ringsz = unm_ring_obj_size(1024);
 
 	if (name[0] == '\0')
 		FAIL(r, ENXIO, "pools info needs a port name");
@@ -438,8 +439,10 @@ static int do_pools_info(struct nmd_client *c, struct nmd_req *r)
 	pi->nr_if_pool_objtotal = (uint32_t)(rg->if_size / 1024);
 	pi->nr_if_pool_objsize = 1024;
 	pi->nr_ring_pool_offset = rg->ring_ofs;
-	pi->nr_ring_pool_objtotal = (uint32_t)(rg->ring_size / ringsz);
-	pi->nr_ring_pool_objsize = (uint32_t)ringsz;
+	/* rings vary in size; report the pool in pages so that, as in
+	 * netmap, offset + objtotal * objsize is the next pool's offset */
+	pi->nr_ring_pool_objtotal = (uint32_t)(rg->ring_size / 4096);
+	pi->nr_ring_pool_objsize = 4096;
 	pi->nr_buf_pool_offset = rg->buf_ofs;
 	pi->nr_buf_pool_objtotal = rg->buf_total;
 	pi->nr_buf_pool_objsize = rg->buf_size;

@@ -25,6 +25,8 @@
 
 volatile int nmd_stop;
 static struct nmd_client *clients;
+static struct nmd_client *buried;	/* dropped during a batch, freed after it */
+static int the_ep = -1;
 static int nclients;
 static uint64_t instance_id;
 
@@ -105,6 +107,18 @@ fail:
 	return err;
 }
 
+static bool is_buried(const struct nmd_client *c)
+{
+	const struct nmd_client *b;
+
+	for (b = buried; b; b = b->next)
+		if (b == c)
+			return true;
+	return false;
+}
+
+/* Unbind and disconnect a client.  The struct itself is freed after the
+ * current batch of events, which may still name it. */
 static void client_drop(int ep, struct nmd_client *c, const char *why)
 {
 	struct nmd_client **pp;
@@ -121,14 +135,49 @@ static void client_drop(int ep, struct nmd_client *c, const char *why)
 		}
 	}
 	nclients--;
-	free(c);
+	c->next = buried;
+	buried = c;
+}
+
+static void free_buried(void)
+{
+	while (buried) {
+		struct nmd_client *c = buried;
+
+		buried = c->next;
+		free(c);
+	}
+}
+
+/*
+ * Drop every client whose connection has already hung up.  netmap
+ * unbinds inside close(); here the unbinding happens when we see the
+ * hang-up, which the kernel signals the moment the last copy of the
+ * descriptor is closed.  Calling this before a REGISTER makes "close,
+ * then open the same rings again" behave as with the kernel, whatever
+ * order the events come in.
+ */
+void nmd_reap_hangups(void)
+{
+	struct epoll_event evs[1024];
+	int n, i;
+
+	if (the_ep < 0)
+		return;
+	n = epoll_wait(the_ep, evs, 1024, 0);
+	for (i = 0; i < n; i++) {
+		struct nmd_client *c = evs[i].data.ptr;
+
+		if (c && !is_buried(c) && (evs[i].events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+			client_drop(the_ep, c, NULL);
+	}
 }
 
 static void client_accept(int ep, int lfd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 	struct nmd_client *c;
 	int fd;
 
@@ -305,7 +354,7 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	instance_id = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
-	ep = epoll_create1(EPOLL_CLOEXEC);
+	ep = the_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
 		nmd_err("epoll: %s", strerror(errno));
 		return 1;
@@ -321,9 +370,10 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 
 			if (!c)
 				client_accept(ep, lfd);
-			else
+			else if (!is_buried(c))
 				client_serve(ep, c);
 		}
+		free_buried();
 		if (!idle()) {
 			idle_since = time(NULL);
 		} else if (idle_exit_sec > 0 && time(NULL) - idle_since >= idle_exit_sec) {
@@ -333,7 +383,9 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 	}
 	while (clients)
 		client_drop(ep, clients, "netmapd stopping");
+	free_buried();
 	close(ep);
+	the_ep = -1;
 	nmd_info("stopped");
 	return 0;
 }
