@@ -255,14 +255,21 @@ void nmd_region_unref(struct nmd_region *rg)
 	free(rg);
 }
 
-uint64_t nmd_region_alloc_if(struct nmd_region *rg, size_t size)
+/* An object from one of the pools at region offset `base`; zeroed. */
+static uint64_t pool_alloc(struct nmd_region *rg, struct nmd_extents *e, uint64_t base,
+			   size_t size)
 {
-	int64_t o = extents_alloc(&rg->ifs, size);
+	int64_t o = extents_alloc(e, size);
 
 	if (o < 0)
 		return 0;
-	memset(rg->base + rg->if_ofs + o, 0, size);
-	return rg->if_ofs + (uint64_t)o;
+	memset(rg->base + base + o, 0, size);
+	return base + (uint64_t)o;
+}
+
+uint64_t nmd_region_alloc_if(struct nmd_region *rg, size_t size)
+{
+	return pool_alloc(rg, &rg->ifs, rg->if_ofs, size);
 }
 
 void nmd_region_free_if(struct nmd_region *rg, uint64_t ofs, size_t size)
@@ -272,12 +279,7 @@ void nmd_region_free_if(struct nmd_region *rg, uint64_t ofs, size_t size)
 
 uint64_t nmd_region_alloc_ring(struct nmd_region *rg, size_t size)
 {
-	int64_t o = extents_alloc(&rg->rings, size);
-
-	if (o < 0)
-		return 0;
-	memset(rg->base + rg->ring_ofs + o, 0, size);
-	return rg->ring_ofs + (uint64_t)o;
+	return pool_alloc(rg, &rg->rings, rg->ring_ofs, size);
 }
 
 void nmd_region_free_ring(struct nmd_region *rg, uint64_t ofs, size_t size)

@@ -118,7 +118,13 @@ static void kring_load(struct unm_ring *r, uint32_t *hwcur, uint32_t *hwtail, ui
 	}
 }
 
-int unm_txsync(struct unm_ring *r)
+/*
+ * One sync of one ring.  The prologue is netmap's: TX head must lie in
+ * [rhead, tail] (it cannot go back nor pass tail), RX head in [hwcur,
+ * tail]; cur in [head, tail] for both.  A violation reinitialises the
+ * ring; netmap then skips a txsync but still performs an rxsync.
+ */
+static int ring_sync(struct unm_ring *r, bool tx)
 {
 	struct netmap_ring *ring = r->ring;
 	uint32_t n = r->n, head, cur, hwcur, hwtail, rhead;
@@ -129,13 +135,27 @@ int unm_txsync(struct unm_ring *r)
 	kring_load(r, &hwcur, &hwtail, &rhead);
 	head = *(volatile uint32_t *)&ring->head;
 	cur = *(volatile uint32_t *)&ring->cur;
-	/* prologue: head in [rhead, tail], cur in [head, tail] */
-	if (!unm_idx_between(rhead, head, hwtail, n) || !unm_idx_between(head, cur, hwtail, n)) {
+	if (!unm_idx_between(tx ? rhead : hwcur, head, hwtail, n) ||
+	    !unm_idx_between(head, cur, hwtail, n)) {
 		ring_reinit(r, hwcur, hwtail);
 		err = -EIO;
-		goto out;
+		if (tx)
+			goto out;
+		head = cur = hwcur;
 	}
-	r->port->ops->txsync(r, head);
+	if (tx) {
+		err = r->port->ops->txsync(r, head);
+	} else {
+		int kerr = r->port->ops->rxsync(r, head);
+
+		if (kerr < 0)	/* the device failed (NIC down, gone) */
+			err = kerr;
+		/* netmap stamps every rxsync; we stamp those that bring
+		 * packets, which is what the stamp is read for, and keep
+		 * empty polls cheap */
+		if (ring->tail != r->ctl->hwtail)
+			gettimeofday(&ring->ts, NULL);
+	}
 	r->ctl->rhead = head;
 	r->ctl->rcur = cur;
 	ring->tail = r->ctl->hwtail;
@@ -144,32 +164,12 @@ out:
 	return err;
 }
 
+int unm_txsync(struct unm_ring *r)
+{
+	return ring_sync(r, true);
+}
+
 int unm_rxsync(struct unm_ring *r)
 {
-	struct netmap_ring *ring = r->ring;
-	uint32_t n = r->n, head, cur, hwcur, hwtail, rhead;
-	int err = 0;
-
-	if (n == 0 || !ring_trylock(r))
-		return 0;
-	kring_load(r, &hwcur, &hwtail, &rhead);
-	head = *(volatile uint32_t *)&ring->head;
-	cur = *(volatile uint32_t *)&ring->cur;
-	/* prologue: head in [hwcur, tail], cur in [head, tail] */
-	if (!unm_idx_between(hwcur, head, hwtail, n) || !unm_idx_between(head, cur, hwtail, n)) {
-		ring_reinit(r, hwcur, hwtail);
-		err = -EIO;
-		/* netmap still performs the rxsync after a reinit */
-		head = hwcur;
-	}
-	r->port->ops->rxsync(r, head);
-	r->ctl->rhead = head;
-	r->ctl->rcur = err ? head : cur;
-	/* netmap stamps every rxsync; we stamp those that bring packets,
-	 * which is what the stamp is read for, and keep empty polls cheap */
-	if (ring->tail != r->ctl->hwtail)
-		gettimeofday(&ring->ts, NULL);
-	ring->tail = r->ctl->hwtail;
-	ring_unlock(r);
-	return err;
+	return ring_sync(r, false);
 }

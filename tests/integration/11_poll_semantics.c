@@ -22,17 +22,6 @@
 
 static char base[32];
 
-static struct nmport_d *open_end(char end, int id)
-{
-	char name[64];
-	struct nmport_d *d;
-
-	snprintf(name, sizeof(name), "netmap:%s%c%d", base, end, id);
-	d = nmport_open(name);
-	REQUIRE(d, "open %s", name);
-	return d;
-}
-
 static void send_frames(struct nmport_d *d, int n, int sync)
 {
 	struct netmap_ring *r = NETMAP_TXRING(d->nifp, 0);
@@ -70,7 +59,7 @@ static double cpu_seconds(void)
 
 static void test_timeouts(void)
 {
-	struct nmport_d *tx = open_end('{', 1), *rx = open_end('}', 1);
+	struct nmport_d *tx = t_open_pipe(base, '{', 1), *rx = t_open_pipe(base, '}', 1);
 	struct pollfd p = { .fd = rx->fd, .events = POLLIN };
 	double t0 = t_now(), c0 = cpu_seconds(), dt, dc;
 	int n;
@@ -134,7 +123,7 @@ static void test_timeouts(void)
 static void test_no_tx_poll(void)
 {
 	char name[64];
-	struct nmport_d *tx, *rx = open_end('}', 2);
+	struct nmport_d *tx, *rx = t_open_pipe(base, '}', 2);
 	struct pollfd p;
 
 	snprintf(name, sizeof(name), "netmap:%s{2", base);
@@ -157,7 +146,7 @@ static void test_no_tx_poll(void)
 /* select(): a port and an ordinary pipe in one set */
 static void test_select(void)
 {
-	struct nmport_d *tx = open_end('{', 3), *rx = open_end('}', 3);
+	struct nmport_d *tx = t_open_pipe(base, '{', 3), *rx = t_open_pipe(base, '}', 3);
 	struct timeval tv = { 0, 100000 };
 	fd_set rs;
 	int pp[2], maxfd, n;
@@ -195,7 +184,7 @@ static void test_select(void)
 /* A child blocks in poll (or epoll_wait) forever; we send after a delay. */
 static void test_cross_process(int use_epoll)
 {
-	struct nmport_d *rx = open_end('}', 4 + use_epoll);
+	struct nmport_d *rx = t_open_pipe(base, '}', 4 + use_epoll);
 	struct nmport_d *tx;
 	int sync[2], st;
 	pid_t pid;
@@ -246,7 +235,7 @@ static void test_cross_process(int use_epoll)
 	REQUIRE(read(sync[0], &c, 1) == 1, "child not ready");
 	close(sync[0]);
 	usleep(150 * 1000);		/* let the child go to sleep */
-	tx = open_end('{', 4 + use_epoll);
+	tx = t_open_pipe(base, '{', 4 + use_epoll);
 	send_frames(tx, 2, 1);
 	REQUIRE(waitpid(pid, &st, 0) == pid, "waitpid");
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s child status %#x",
@@ -258,7 +247,7 @@ static void test_cross_process(int use_epoll)
 /* epoll in this process: data and timeouts, mixed with an ordinary fd */
 static void test_epoll_local(void)
 {
-	struct nmport_d *tx = open_end('{', 6), *rx = open_end('}', 6);
+	struct nmport_d *tx = t_open_pipe(base, '{', 6), *rx = t_open_pipe(base, '}', 6);
 	struct epoll_event ev, out[4];
 	int ep = epoll_create1(EPOLL_CLOEXEC), pp[2], n;
 
@@ -292,7 +281,7 @@ static void test_epoll_local(void)
 /* the other end goes away: POLLHUP, not an endless wait */
 static void test_peer_gone(void)
 {
-	struct nmport_d *tx = open_end('{', 7), *rx = open_end('}', 7);
+	struct nmport_d *tx = t_open_pipe(base, '{', 7), *rx = t_open_pipe(base, '}', 7);
 	struct pollfd p = { .fd = rx->fd, .events = POLLIN };
 	double t0;
 	int n;
@@ -304,7 +293,7 @@ static void test_peer_gone(void)
 	} while (n == 1 && !(p.revents & POLLHUP) && t_now() - t0 < 2);
 	CHECK(n == 1 && (p.revents & POLLHUP), "poll %d revents %#x", n, p.revents);
 	/* an end opened again clears it */
-	tx = open_end('{', 7);
+	tx = t_open_pipe(base, '{', 7);
 	CHECK_EQ(poll(&p, 1, 50), 0);
 	nmport_close(tx);
 	nmport_close(rx);

@@ -20,20 +20,9 @@
 
 static char base[32];
 
-static struct nmport_d *open_end(char end, int id)
-{
-	char name[64];
-	struct nmport_d *d;
-
-	snprintf(name, sizeof(name), "netmap:%s%c%d", base, end, id);
-	d = nmport_open(name);
-	REQUIRE(d, "open %s", name);
-	return d;
-}
-
 static int source(void)
 {
-	struct nmport_d *d = open_end('{', 1);
+	struct nmport_d *d = t_open_pipe(base, '{', 1);
 	struct pollfd p = { .fd = d->fd, .events = POLLOUT };
 	uint32_t seq = 0;
 
@@ -61,7 +50,7 @@ static int source(void)
 
 static int forwarder(void)
 {
-	struct nmport_d *in = open_end('}', 1), *out = open_end('{', 2);
+	struct nmport_d *in = t_open_pipe(base, '}', 1), *out = t_open_pipe(base, '{', 2);
 	struct pollfd p[2] = { { .fd = in->fd, .events = POLLIN }, { .fd = out->fd } };
 	uint32_t moved = 0;
 
@@ -114,7 +103,7 @@ int main(void)
 	int st;
 
 	snprintf(base, sizeof(base), "zc%d", (int)getpid());
-	sink = open_end('}', 2);
+	sink = t_open_pipe(base, '}', 2);
 	fwd = fork();
 	if (fwd == 0)
 		_exit(forwarder());

@@ -16,21 +16,10 @@
 
 static char base[32];
 
-static struct nmport_d *open_end(char end)
-{
-	char name[64];
-	struct nmport_d *d;
-
-	snprintf(name, sizeof(name), "netmap:%s%c1", base, end);
-	d = nmport_open(name);
-	REQUIRE(d, "open %s", name);
-	return d;
-}
-
 /* send until killed, or count frames then exit */
 static int sender(long count)
 {
-	struct nmport_d *d = open_end('{');
+	struct nmport_d *d = t_open_pipe(base, '{', 1);
 	struct pollfd p = { .fd = d->fd, .events = POLLOUT };
 	long sent = 0;
 
@@ -88,7 +77,7 @@ int main(void)
 	int st;
 
 	snprintf(base, sizeof(base), "kill%d", (int)getpid());
-	rx = open_end('}');
+	rx = t_open_pipe(base, '}', 1);
 	pid = fork();
 	REQUIRE(pid >= 0, "fork");
 	if (pid == 0)
@@ -125,10 +114,10 @@ int main(void)
 	/* once every end is closed the name is a fresh pipe again */
 	nmport_close(rx);
 	usleep(100 * 1000);
-	rx = open_end('}');
+	rx = t_open_pipe(base, '}', 1);
 	{
 		struct netmap_ring *r = NETMAP_RXRING(rx->nifp, 0);
-		struct nmport_d *tx = open_end('{');
+		struct nmport_d *tx = t_open_pipe(base, '{', 1);
 		struct netmap_ring *t = NETMAP_TXRING(tx->nifp, 0);
 
 		CHECK_EQ(r->head, 0);

@@ -45,17 +45,6 @@ static uint32_t rnd_index(uint32_t n)
 	}
 }
 
-static struct nmport_d *open_end(const char *b, char end)
-{
-	char name[64];
-	struct nmport_d *d;
-
-	snprintf(name, sizeof(name), "netmap:%s%c1", b, end);
-	d = nmport_open(name);
-	REQUIRE(d, "open %s", name);
-	return d;
-}
-
 /* n: the slot count as registered (the ring's own field is scribbled on) */
 static void scribble_ring(struct netmap_ring *r, uint32_t n, int is_tx)
 {
@@ -101,7 +90,7 @@ static void scribble_ring(struct netmap_ring *r, uint32_t n, int is_tx)
 
 static int attacker(int rounds)
 {
-	struct nmport_d *d = open_end(base, '{');
+	struct nmport_d *d = t_open_pipe(base, '{', 1);
 	char *mem = d->mem->mem;
 	size_t size = d->reg.nr_memsize;
 	struct pollfd p = { .fd = d->fd, .events = POLLIN | POLLOUT };
@@ -223,8 +212,8 @@ static void fresh_pipe_works(void)
 	int i, got = 0, ok = 1;
 
 	snprintf(b, sizeof(b), "after%d", (int)getpid());
-	tx = open_end(b, '{');
-	rx = open_end(b, '}');
+	tx = t_open_pipe(b, '{', 1);
+	rx = t_open_pipe(b, '}', 1);
 	t = NETMAP_TXRING(tx->nifp, 0);
 	r = NETMAP_RXRING(rx->nifp, 0);
 	for (i = 0; i < 500; i++) {
@@ -259,7 +248,7 @@ int main(void)
 	rng ^= (uint64_t)getpid();
 	/* the victim is bound before the attack starts */
 	{
-		struct nmport_d *d = open_end(base, '}');
+		struct nmport_d *d = t_open_pipe(base, '}', 1);
 
 		pid = fork();
 		REQUIRE(pid >= 0, "fork");

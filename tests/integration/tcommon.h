@@ -54,6 +54,14 @@ static inline void t_pipe_name(char *buf, size_t len, const char *tag, char end,
 	snprintf(buf, len, "netmap:%s%d%c%d", tag, (int)getpid(), end, id);
 }
 
+/* Open end '{' or '}' of pipe <id> of netmap:<base>, or die. */
+#define t_open_pipe(base, end, id) ({ \
+	char t_name_[80]; struct nmport_d *t_d_; \
+	snprintf(t_name_, sizeof(t_name_), "netmap:%s%c%d", (base), (end), (id)); \
+	t_d_ = nmport_open(t_name_); \
+	REQUIRE(t_d_, "open %s", t_name_); \
+	t_d_; })
+
 static inline long t_env_long(const char *name, long def)
 {
 	const char *v = getenv(name);
