@@ -144,12 +144,9 @@ static int ring_sync(struct unm_ring *r, bool tx)
 		head = cur = hwcur;
 	}
 	if (tx) {
-		err = r->port->ops->txsync(r, head);
+		r->port->ops->txsync(r, head);
 	} else {
-		int kerr = r->port->ops->rxsync(r, head);
-
-		if (kerr < 0)	/* the device failed (NIC down, gone) */
-			err = kerr;
+		r->port->ops->rxsync(r, head);
 		/* netmap stamps every rxsync; we stamp those that bring
 		 * packets, which is what the stamp is read for, and keep
 		 * empty polls cheap */
