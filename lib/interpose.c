@@ -200,9 +200,10 @@ static bool any_port(const struct pollfd *fds, nfds_t n)
 
 /* glibc declares poll()'s array write_only (access attribute), which our
  * definition inherits; reading events from it is what poll does. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpragmas"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 UNM_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	struct timespec ts;
@@ -223,7 +224,9 @@ UNM_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
 		return LIBC(ppoll)(fds, n, ts, mask);
 	return unm_poll_common(fds, n, ts, mask);
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 UNM_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen);
 UNM_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
