@@ -3,8 +3,8 @@
  * over a pipe, one frame at a time, each blocking in poll() (with and
  * without the pre-sleep spin, on one CPU and on two) so that nearly every
  * exchange goes through the sleep / kick path.  A lost kick shows up as
- * a round trip as long as the poll timeout; any round trip over 250 ms
- * fails the test.
+ * a round trip as long as the poll timeout (2 s); any round trip over
+ * 1.5 s fails the test.
  */
 #include <poll.h>
 #include <sched.h>
@@ -43,6 +43,10 @@ static int wait_one(struct nmport_d *d)
 			return -1;
 		if (n < 0 && errno != EINTR)
 			return -1;
+		if (n > 0 && (p.revents & (POLLHUP | POLLERR)) && nm_ring_empty(r)) {
+			fprintf(stderr, "peer gone (revents %#x)\n", p.revents);
+			return -1;
+		}
 	}
 	r->head = r->cur = nm_ring_next(r, r->head);
 	return 0;
@@ -105,8 +109,10 @@ static int round_trips(const char *base, int id, int n, int cpu_ping, int cpu_po
 		dt = t_now() - t0;
 		if (dt > *worst)
 			*worst = dt;
-		if (dt > 0.25) {
-			fprintf(stderr, "round trip %d took %.3f s\n", i, dt);
+		/* a lost kick costs a whole poll timeout; a busy shared host
+		 * can stall a process for a few hundred ms, which is not one */
+		if (dt > POLL_MS * 0.75e-3) {
+			fprintf(stderr, "round trip %d took %.3f s: a wake-up was lost\n", i, dt);
 			slow++;
 		}
 	}
