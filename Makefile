@@ -3,7 +3,8 @@
 #   make                 libnetmap (.a, .so), netmapd, tools
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
-#   make bench           benchmarks, results in bench/RESULTS.md
+#   make bench           benchmarks, results in bench/RESULTS.md and
+#                        bench/xdp-results.md
 #   make demo            live demo: packets over a pipe between two processes
 #   make install PREFIX=/usr/local [DESTDIR=]
 
@@ -28,6 +29,9 @@ CPPFLAGS_ALL := -Iinclude -Icommon -Ilib -D_GNU_SOURCE \
 CFLAGS_ALL   := $(CSTD) $(OPT) $(WARN) -fPIC -pthread $(CFLAGS)
 LDFLAGS_ALL  := -pthread $(LDSAN) $(LDFLAGS)
 LDLIBS_ALL   := -ldl $(LDLIBS)
+# netmapd (and the raw AF_XDP benchmark) attach XDP programs with libxdp;
+# libnetmap itself needs neither library
+XDP_LIBS     := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf)
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 LIB_SRC    := $(sort $(wildcard lib/*.c))
@@ -66,7 +70,7 @@ $(LIBSO): $(LIB_OBJ) lib/libnetmap.map
 	ln -sf libnetmap.so.$(ABI_MAJOR) $(BUILD)/libnetmap.so
 
 $(NETMAPD): $(DAEMON_OBJ)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) $(XDP_LIBS)
 
 # Tools link the static library: they run from the build tree or any PREFIX
 # without an rpath, and the libc calls they make on port descriptors
@@ -87,7 +91,8 @@ $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIBA)
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/src/%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lm
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) $(BENCH_LIBS) -lm
+$(BUILD)/bench/xsk_bench: BENCH_LIBS = $(XDP_LIBS)
 
 tests: all $(UNIT_BIN) $(INTEG_BIN)
 
@@ -98,7 +103,9 @@ check-asan:
 	$(MAKE) BUILD=build-asan SAN=1 test
 
 bench: all
-	bench/run.sh
+	BUILD=$(BUILD) bench/run.sh
+	BUILD=$(BUILD) bench/vale.sh --out bench/vale-results.md
+	BUILD=$(BUILD) bench/xdp.sh --out bench/xdp-results.md
 
 demo: all
 	scripts/demo.sh $(BUILD)

@@ -101,12 +101,19 @@ struct unm_ring_ctl {
 	uint32_t rhead;			/* head/cur validated at the last sync */
 	uint32_t rcur;
 	uint32_t errors;		/* prologue violations seen */
-	uint8_t  pad3[64 - 6 * 4];
+	uint32_t kx[4];			/* per-kind sync state (NIC rings:
+					 * AF_PACKET receive cursor) */
+	uint8_t  pad3[64 - 10 * 4];
 };
 
 /* ctl->state bits (written by netmapd) */
 #define UNM_RING_PEER_GONE  0x1u	/* the other side was bound and no
 					 * longer is: nothing more will come */
+#define UNM_RING_DEV_DOWN   0x2u	/* NIC: the interface is down; syncs
+					 * fail with ENETDOWN until it is up */
+#define UNM_RING_DEV_GONE   0x4u	/* NIC: the interface was deleted (or
+					 * left the namespace); syncs fail
+					 * with ENXIO */
 
 #define UNM_RING_CTL_SIZE   256u
 #define UNM_RING_HDR_SIZE   256u	/* offsetof(struct netmap_ring, slot) */

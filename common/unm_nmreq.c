@@ -4,6 +4,7 @@
 #include <net/netmap.h>
 
 #include "unm_nmreq.h"
+#include "unm_vale.h"
 
 int unm_nmreq_body_size(uint16_t t)
 {
@@ -23,6 +24,7 @@ int unm_nmreq_body_size(uint16_t t)
 	case NETMAP_REQ_SYNC_KLOOP_START:	return sizeof(struct nmreq_sync_kloop_start);
 	case NETMAP_REQ_SYNC_KLOOP_STOP:	return 0;
 	case NETMAP_REQ_CSB_ENABLE:		return 0;
+	case UNM_REQ_VALE_STATS:		return sizeof(struct unm_vale_stats);
 	default:				return -1;
 	}
 }

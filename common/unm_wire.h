@@ -24,9 +24,9 @@
 /* Covers the message formats and the region layout (unm_layout.h): any
  * change to either bumps it, so a library never drives rings laid out by
  * a netmapd of another version (the connection fails with EPROTO). */
-#define UNM_WIRE_VERSION  2u
+#define UNM_WIRE_VERSION  3u
 #define UNM_WIRE_MAX      (64u * 1024u)	/* largest message, header included */
-#define UNM_WIRE_MAXFDS   16u
+#define UNM_WIRE_MAXFDS   64u	/* NIC binds pass one socket per queue */
 
 enum unm_msg_type {
 	UNM_MSG_HELLO  = 1,	/* c->d: struct unm_msg_hello; reply the same */
@@ -76,6 +76,10 @@ enum unm_port_kind {
 	UNM_KIND_NULLSINK = 3,	/* null:NAME: TX sink, RX endless source */
 	UNM_KIND_HW       = 4,	/* the other side writes ctl line 1
 				 * (switch, NIC engine) */
+	UNM_KIND_XDP      = 5,	/* netmap:IFNAME over AF_XDP sockets; a
+				 * struct unm_bind_nic follows (unm_nic.h) */
+	UNM_KIND_PACKET   = 6,	/* netmap:IFNAME over AF_PACKET (emulated);
+				 * a struct unm_bind_nic follows */
 };
 
 struct unm_bind_ring {

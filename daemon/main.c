@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "nmd.h"
+#include "unm_nic.h"
 
 #define NETMAPD_VERSION "0.1.0"
 
@@ -25,6 +27,8 @@ static void usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: netmapd [-f] [-s PATH] [-l FILE] [-i SECONDS] [-v|-q]\n"
+		"               [--vale-threads N] [--vale-busy] [--vale-cpus LIST]\n"
+		"               [--vale-batch N] [--nic-mode MODE] [--nic-bufs N]\n"
 		"\n"
 		"unetmap's management daemon: memory regions, pipes and ports.\n"
 		"libnetmap starts it on demand; run it with -f as a service.\n"
@@ -38,6 +42,19 @@ static void usage(FILE *fp)
 		"                        (default 0: never)\n"
 		"  -v, --verbose         log debug messages\n"
 		"  -q, --quiet           log only warnings and errors\n"
+		"      --vale-threads N  VALE forwarding threads (default 1, max 64); each\n"
+		"                        serves a disjoint set of ports\n"
+		"      --vale-busy       forwarding threads busy-poll instead of sleeping\n"
+		"      --vale-cpus LIST  pin forwarding thread i to the i-th cpu of LIST\n"
+		"                        (comma separated, reused cyclically)\n"
+		"      --vale-batch N    slots a forwarding thread takes from a TX ring\n"
+		"                        at a time (default 256, max 1024)\n"
+		"      --nic-mode MODE   how netmap:IFNAME reaches interfaces when the\n"
+		"                        application does not say (@conf:nic=): auto\n"
+		"                        (default), or native, generic, emulated,\n"
+		"                        zerocopy, copy, joined with '+'\n"
+		"      --nic-bufs N      buffers of a process's NIC region (default 16384;\n"
+		"                        AF_XDP pins them)\n"
 		"  -V, --version         print the version and exit\n"
 		"  -h, --help            this text\n"
 		"\n"
@@ -67,8 +84,16 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "vale-threads", required_argument, NULL, 'T' },
+		{ "vale-busy", no_argument, NULL, 'B' },
+		{ "vale-cpus", required_argument, NULL, 'C' },
+		{ "vale-batch", required_argument, NULL, 'N' },
+		{ "nic-mode", required_argument, NULL, 'X' },
+		{ "nic-bufs", required_argument, NULL, 'Y' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct nmd_vale_opts vopts = { .threads = 1 };
+	struct nmd_nic_opts nopts = { .mode = 0 };
 	char path[108], logpath[128];
 	const char *sock = NULL, *logfile = NULL;
 	int fg = 0, idle = 0, c, lfd, lockfd = -1, rc;
@@ -94,6 +119,62 @@ int main(int argc, char **argv)
 		case 'q': nmd_log_level = NMD_LOG_WARN; break;
 		case 'V': printf("netmapd (unetmap) %s\n", NETMAPD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
+		case 'T': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 64) {
+				fprintf(stderr, "netmapd: bad --vale-threads '%s'\n", optarg);
+				return 2;
+			}
+			vopts.threads = (unsigned)v;
+			break;
+		}
+		case 'B': vopts.busy = true; break;
+		case 'X':
+			if (unm_nic_mode_parse(optarg, &nopts.mode) < 0) {
+				fprintf(stderr, "netmapd: bad --nic-mode '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'Y': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1024 || v > (1L << 22)) {
+				fprintf(stderr, "netmapd: bad --nic-bufs '%s' (1024..4194304)\n", optarg);
+				return 2;
+			}
+			nopts.bufs = (uint32_t)v;
+			break;
+		}
+		case 'N': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 1024) {
+				fprintf(stderr, "netmapd: bad --vale-batch '%s'\n", optarg);
+				return 2;
+			}
+			vopts.batch = (unsigned)v;
+			break;
+		}
+		case 'C': {
+			char *p = optarg, *end;
+
+			vopts.ncpus = 0;
+			while (*p && vopts.ncpus < 64) {
+				long v = strtol(p, &end, 10);
+
+				if (end == p || v < 0 || v >= CPU_SETSIZE || (*end && *end != ',')) {
+					fprintf(stderr, "netmapd: bad --vale-cpus '%s'\n", optarg);
+					return 2;
+				}
+				vopts.cpu[vopts.ncpus++] = (int)v;
+				p = *end ? end + 1 : end;
+			}
+			break;
+		}
 		default: usage(stderr); return 2;
 		}
 	}
@@ -154,8 +235,14 @@ int main(int argc, char **argv)
 	if (ftruncate(lockfd, 0) == 0)
 		dprintf(lockfd, "%d\n", (int)getpid());
 	nmd_regions_init();
+	nmd_vale_configure(&vopts);
+	nopts.socket = path;
+	nmd_nic_configure(&nopts);
+	nmd_nic_init();
 	nmd_info("listening on %s%s", path, fg ? "" : " (detached)");
 	rc = nmd_server_loop(lfd, idle);
+	nmd_nic_fini();
+	nmd_vale_fini();
 	close(lfd);
 	unlink(path);
 	close(lockfd);

@@ -90,7 +90,8 @@ struct nmd_ring {
 	struct nmd_ring *peer;	/* pipes: linked ring of the other end */
 };
 
-enum nmd_port_kind { NMD_PORT_PIPE, NMD_PORT_NULL, NMD_PORT_NULLSINK };
+enum nmd_port_kind { NMD_PORT_PIPE, NMD_PORT_NULL, NMD_PORT_NULLSINK, NMD_PORT_VALE,
+		     NMD_PORT_NIC };
 
 struct nmd_pipe;
 
@@ -176,6 +177,68 @@ struct nmd_req {
 
 int nmd_request(struct nmd_client *c, struct nmd_req *r);
 void nmd_unbind(struct nmd_client *c);
+
+/* ---- VALE switches (vale.c, vale_fwd.c; design in vale.h) ---- */
+
+struct nmd_vale_opts {
+	unsigned threads;	/* forwarding threads (default 1) */
+	bool busy;		/* busy-poll instead of sleeping when idle */
+	unsigned batch;		/* slots taken from a TX ring per round
+				 * (netmap's bridge_batch; 0: default) */
+	int ncpus;		/* thread i is pinned to cpu[i % ncpus] */
+	int cpu[64];
+};
+void nmd_vale_configure(const struct nmd_vale_opts *o);
+/* Is this a name nmd_vale_open() resolves: "val*:*", or a persistent
+ * VALE port ("v0", opened as netmap:v0)? */
+bool nmd_vale_name(const char *name);
+/* REGISTER: find or create the port (ephemeral ports are created here). */
+int nmd_vale_open(const char *name, const struct nmreq_register *reg,
+		  struct nmd_port **out, char *msg, size_t msglen);
+void nmd_vale_bound(struct nmd_port *p);	/* after a binding was added */
+void nmd_vale_release(struct nmd_port *p);	/* after one went away */
+struct nmd_port *nmd_vale_find(const char *name);
+/* Pipes on a VALE port name ("vale1:10{1"): hold the port, creating it
+ * if needed; NULL with *err == 0 if the name is not a VALE port's. */
+struct nmd_port *nmd_vale_parent_hold(const char *name, int *err);
+void nmd_vale_parent_drop(struct nmd_port *p);
+uint32_t nmd_vale_hdr_len(const struct nmd_port *p);
+/* VALE_*, PORT_HDR_SET, UNM_REQ_VALE_STATS, and PORT_INFO_GET of VALE
+ * names that do not exist. */
+int nmd_vale_request(struct nmd_client *c, struct nmd_req *r);
+bool nmd_vale_busy(void);	/* switches or persistent ports exist */
+void nmd_vale_fini(void);
+
+/* ---- network interfaces: netmap:IFNAME (nic*.c; design in nic.h) ---- */
+
+struct nmd_nic_opts {
+	uint64_t mode;		/* default NR_UNM_NIC_* bits (0: best) */
+	uint32_t bufs;		/* buffers of a NIC region (0: default) */
+	const char *socket;	/* our socket, for the VALE forwarders */
+};
+void nmd_nic_configure(const struct nmd_nic_opts *o);
+void nmd_nic_init(void);
+void nmd_nic_fini(void);
+/* REGISTER of a name no other kind claims: the interface of that name in
+ * the client's network namespace (ENXIO if none).  Sets the NR_UNM_NIC_*
+ * bits of reg->nr_flags to the mode in use. */
+int nmd_nic_open(struct nmd_client *c, const char *name, struct nmreq_register *reg,
+		 struct nmd_port **out, char *msg, size_t msglen);
+void nmd_nic_release(struct nmd_port *p);	/* destroys it when unbound */
+/* REGISTER reply: append struct unm_bind_nic, add the sockets to r->fds */
+int nmd_nic_bind_info(struct nmd_port *p, struct nmd_req *r);
+/* PORT_INFO_GET of an interface that is not open */
+int nmd_nic_info(struct nmd_client *c, const char *name, struct nmreq_port_info_get *pi,
+		 char *msg, size_t msglen);
+/* VALE_ATTACH of "valeX:IFNAME" that names no VALE port, VALE_DETACH of
+ * an attached interface (switch index idx), as netmap-facts 5.5 */
+int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r);
+int nmd_nic_vale_detach(struct nmd_client *c, struct nmd_req *r, uint32_t idx);
+bool nmd_nic_vale_attached(const char *name);
+/* vale.c, for the above: create (if needed) and hold the switch port an
+ * attached interface's frames enter by; its index in *idx */
+struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
+				   int *err);
 
 /* ---- server (server.c) ---- */
 int nmd_server_listen(const char *path, int *lockfd);

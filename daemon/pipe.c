@@ -29,6 +29,7 @@
 struct nmd_parent {
 	char name[NETMAP_REQ_IFNAMSIZ];
 	struct nmd_region *rg;
+	struct nmd_port *vale;		/* a VALE port we hold alive */
 	struct nmd_pipe *pipes;
 	int npipes;
 	struct nmd_parent *next;
@@ -93,7 +94,14 @@ static struct nmd_parent *parent_get(const char *name, int *err)
 		return NULL;
 	}
 	snprintf(pa->name, sizeof(pa->name), "%s", name);
-	owner = nmd_named_find(name);
+	/* a VALE port name: the port is held (created if needed) */
+	owner = pa->vale = nmd_vale_parent_hold(name, err);
+	if (*err) {
+		free(pa);
+		return NULL;
+	}
+	if (!owner)
+		owner = nmd_named_find(name);
 	if (owner) {
 		/* pipes of an existing port live in that port's region */
 		pa->rg = owner->rg;
@@ -129,6 +137,8 @@ static void parent_put(struct nmd_parent *pa)
 	}
 	nmd_info("pipe parent %s removed", pa->name);
 	nmd_region_unref(pa->rg);
+	if (pa->vale)
+		nmd_vale_parent_drop(pa->vale);
 	free(pa);
 }
 

@@ -161,7 +161,8 @@ struct nmd_port *nmd_named_find(const char *name)
 	for (p = named; p; p = p->next)
 		if (strcmp(p->name, name) == 0)
 			return p;
-	return NULL;
+	/* VALE ports keep their own registry */
+	return nmd_vale_find(name);
 }
 
 void nmd_named_add(struct nmd_port *p)

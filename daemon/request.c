@@ -1,9 +1,10 @@
 /*
  * request.c - the semantics of netmap's control requests (NIOCCTRL), as
  * the kernel would apply them: name resolution, REGISTER and its binding,
- * PORT_INFO_GET, POOLS_INFO_GET.  The library has already done the
- * kernel's copyin (option walking, size limits, duplicate detection); here
- * every option starts with status EOPNOTSUPP and a consumer clears it.
+ * PORT_INFO_GET, POOLS_INFO_GET (the VALE requests are in vale.c).  The
+ * library has already done the kernel's copyin (option walking, size
+ * limits, duplicate detection); here every option starts with status
+ * EOPNOTSUPP and a consumer clears it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "nmd.h"
+#include "unm_vale.h"
 
 #define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
 	return -(e); } while (0)
@@ -195,10 +197,12 @@ static int fill_bind_info(struct nmd_port *p, struct nmd_binding *b, struct nmd_
 			bi->ring[k].kick_fd = 3;
 	}
 	r->bind = bi;
+	if (p->kind == NMD_PORT_NIC)
+		return nmd_nic_bind_info(p, r);	/* sockets and their rings */
 	return 0;
 }
 
-static int resolve_port(struct nmd_req *r, struct nmreq_register *reg,
+static int resolve_port(struct nmd_client *c, struct nmd_req *r, struct nmreq_register *reg,
 			struct nmd_port **out)
 {
 	const char *name = r->msg->hdr.nr_name;
@@ -237,14 +241,24 @@ static int resolve_port(struct nmd_req *r, struct nmreq_register *reg,
 		return nmd_null_open(name, reg->nr_mem_id, true, reg, out,
 				     r->msg_text, sizeof(r->msg_text));
 	}
-	if (has_prefix(name, "val") && strchr(name, ':'))
-		FAIL(r, EOPNOTSUPP, "%s: VALE switch ports are not available yet", name);
-	FAIL(r, ENXIO, "%s: no such port", name);
+	if (nmd_vale_name(name))
+		return nmd_vale_open(name, reg, out, r->msg_text, sizeof(r->msg_text));
+	/* anything else is a network interface (ENXIO if none) */
+	return nmd_nic_open(c, name, reg, out, r->msg_text, sizeof(r->msg_text));
 }
 
 /* Undo resolve_port() for a port nobody binds. */
 static void port_release(struct nmd_port *p)
 {
+	if (p->kind == NMD_PORT_VALE) {
+		/* the switch also learns which rings are still bound */
+		nmd_vale_release(p);
+		return;
+	}
+	if (p->kind == NMD_PORT_NIC) {
+		nmd_nic_release(p);
+		return;
+	}
 	if (p->nbind > 0)
 		return;
 	if (p->kind == NMD_PORT_PIPE)
@@ -271,7 +285,7 @@ static int do_register(struct nmd_client *c, struct nmd_req *r)
 	for (i = 0; i < r->msg->nopts; i++)
 		if (r->opt[i]->nro_status == EOPNOTSUPP)
 			FAIL(r, EOPNOTSUPP, "option %u is not supported", r->opt[i]->nro_reqtype);
-	err = resolve_port(r, reg, &p);
+	err = resolve_port(c, r, reg, &p);
 	if (err)
 		return err;
 	b = calloc(1, sizeof(*b));
@@ -312,6 +326,8 @@ static int do_register(struct nmd_client *c, struct nmd_req *r)
 	}
 	if (p->nbind++ == 0 && p->kind == NMD_PORT_PIPE)
 		nmd_pipe_bound(p);
+	if (p->kind == NMD_PORT_VALE)
+		nmd_vale_bound(p);
 	p->was_bound = true;
 	c->bind = b;
 
@@ -404,9 +420,9 @@ static int do_port_info(struct nmd_client *c, struct nmd_req *r)
 		}
 		return 0;
 	}
-	if (has_prefix(name, "val") && strchr(name, ':'))
-		FAIL(r, EOPNOTSUPP, "%s: VALE switch ports are not available yet", name);
-	FAIL(r, ENXIO, "%s: no such port", name);
+	if (nmd_vale_name(name))
+		return nmd_vale_request(c, r);
+	return nmd_nic_info(c, name, pi, r->msg_text, sizeof(r->msg_text));
 }
 
 static int do_pools_info(struct nmd_client *c, struct nmd_req *r)
@@ -453,11 +469,12 @@ static int do_hdr_get(struct nmd_client *c, struct nmd_req *r)
 {
 	struct nmreq_port_hdr *h = r->body;
 	const char *name = r->msg->hdr.nr_name;
+	struct nmd_port *p;
 
 	(void)c;
-	if (strchr(name, '{') || strchr(name, '}') || has_prefix(name, "null:") ||
-	    nmd_named_find(name)) {
-		h->nr_hdr_len = 0;
+	p = nmd_named_find(name);
+	if (p || strchr(name, '{') || strchr(name, '}') || has_prefix(name, "null:")) {
+		h->nr_hdr_len = p && p->kind == NMD_PORT_VALE ? nmd_vale_hdr_len(p) : 0;
 		return 0;
 	}
 	FAIL(r, ENXIO, "%s: no such port", name);
@@ -478,7 +495,6 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case NETMAP_REQ_PORT_HDR_GET:
 		return do_hdr_get(c, r);
 	case NETMAP_REQ_PORT_HDR_SET:
-		FAIL(r, EINVAL, "%s: virtio-net headers are only for VALE ports", hdr->nr_name);
 	case NETMAP_REQ_VALE_ATTACH:
 	case NETMAP_REQ_VALE_DETACH:
 	case NETMAP_REQ_VALE_LIST:
@@ -486,7 +502,8 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case NETMAP_REQ_VALE_DELIF:
 	case NETMAP_REQ_VALE_POLLING_ENABLE:
 	case NETMAP_REQ_VALE_POLLING_DISABLE:
-		FAIL(r, EOPNOTSUPP, "VALE requests are not available yet");
+	case UNM_REQ_VALE_STATS:
+		return nmd_vale_request(c, r);
 	case NETMAP_REQ_SYNC_KLOOP_START:
 	case NETMAP_REQ_SYNC_KLOOP_STOP:
 	case NETMAP_REQ_CSB_ENABLE:

@@ -338,7 +338,7 @@ static void client_serve(int ep, struct nmd_client *c)
 
 static bool idle(void)
 {
-	return nclients == 0 && nmd_pipe_count() == 0;
+	return nclients == 0 && nmd_pipe_count() == 0 && !nmd_vale_busy();
 }
 
 int nmd_server_loop(int lfd, int idle_exit_sec)

@@ -109,6 +109,9 @@ void unm_port_arm(struct unm_port *p, short events)
 	/* F: orders the flag stores before the caller's re-check of the
 	 * rings; pairs with the fence in unm_kick() */
 	atomic_thread_fence(memory_order_seq_cst);
+	/* kinds whose wake-ups are kernel sockets join them now (NICs) */
+	if (p->ops->arm)
+		p->ops->arm(p, true);
 }
 
 void unm_port_disarm(struct unm_port *p)
@@ -126,6 +129,8 @@ void unm_port_disarm(struct unm_port *p)
 			}
 		}
 	}
+	if (p->bound && p->ops->arm)
+		p->ops->arm(p, false);
 }
 
 /* Consume the wake-ups that made the port's wake epoll readable. */

@@ -140,6 +140,8 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 	case UNM_KIND_NULL: ops = &unm_null_ops; break;
 	case UNM_KIND_NULLSINK: ops = &unm_nullsink_ops; break;
 	case UNM_KIND_HW: ops = &unm_hw_ops; break;
+	case UNM_KIND_XDP: ops = &unm_xdp_ops; break;
+	case UNM_KIND_PACKET: ops = &unm_packet_ops; break;
 	default: goto fail;
 	}
 	m = map_get(bi->region_id, fds[0], bi->region_size, &err);
@@ -199,6 +201,12 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 			goto fail_map;
 		}
 	}
+	/* per-kind state (NIC sockets); the descriptors stay ours */
+	if (ops->bind) {
+		err = ops->bind(p, m->base, bi, len, fds, nfds);
+		if (err)
+			goto fail_map;
+	}
 	for (k = 1; k < nfds; k++)
 		p->efds[p->nefds++] = fds[k];
 	p->map = m;
@@ -253,6 +261,8 @@ int unm_dev_close(struct unm_port *p, int fd)
 	unm_epoll_forget_port(p);
 	if (p->bound) {
 		unm_port_disarm(p);
+		if (p->ops->unbind)
+			p->ops->unbind(p);
 		for (d = 0; d < 2; d++)
 			free(p->ring[d]);
 		map_put(p->map);

@@ -74,6 +74,7 @@ struct unm_ring {
 	bool armed;			/* we set ctl->app_sleep */
 	int kick_fd;			/* eventfd of the other side's sleepers */
 	struct unm_port *port;
+	void *priv;			/* per-kind state (NIC sockets' rings) */
 };
 
 struct unm_port_ops;
@@ -98,14 +99,25 @@ struct unm_port {
 
 /* Per port kind: the "hardware" half of txsync/rxsync.  Called with the
  * ring's sync lock held, after the prologue validated head and cur.  They
- * update ctl->hwcur / ctl->hwtail; the caller copies hwtail into ring->tail. */
+ * update ctl->hwcur / ctl->hwtail; the caller copies hwtail into ring->tail.
+ * They return 0 or -errno (the ring's device failed: poll() reports
+ * POLLERR).  Optional bind/unbind set up and release per-kind state (the
+ * extra part of the REGISTER reply after ring[], and the descriptors,
+ * which stay the port's: bind must not close them).  Optional arm is
+ * called with true by unm_port_arm() (the caller re-checks the rings
+ * next, then sleeps on wake_ep) and with false by unm_port_disarm(). */
 struct unm_port_ops {
 	const char *name;
-	void (*txsync)(struct unm_ring *r, uint32_t head);
-	void (*rxsync)(struct unm_ring *r, uint32_t head);
+	int (*txsync)(struct unm_ring *r, uint32_t head);
+	int (*rxsync)(struct unm_ring *r, uint32_t head);
+	int (*bind)(struct unm_port *p, char *base, const struct unm_bind_info *bi,
+		    size_t len, const int *fds, unsigned nfds);
+	void (*unbind)(struct unm_port *p);
+	void (*arm)(struct unm_port *p, bool on);
 };
 
 extern const struct unm_port_ops unm_pipe_ops, unm_null_ops, unm_nullsink_ops, unm_hw_ops;
+extern const struct unm_port_ops unm_xdp_ops, unm_packet_ops;
 
 /* fd table (dev_table.c) */
 struct unm_port *unm_port_lookup(int fd);

@@ -42,6 +42,8 @@
 #define LIBNETMAP_NOTHREADSAFE	/* this object must not drag in pthreads */
 #include <libnetmap.h>
 
+#include "unm_nic.h"
+
 /* -------------------------------------------------------------------------
  * cleanup list
  */
@@ -435,7 +437,7 @@ enum {
 	UNM_CONF_RINGS, UNM_CONF_HOST_RINGS, UNM_CONF_SLOTS,
 	UNM_CONF_TX_RINGS, UNM_CONF_RX_RINGS, UNM_CONF_HOST_TX_RINGS,
 	UNM_CONF_HOST_RX_RINGS, UNM_CONF_TX_SLOTS, UNM_CONF_RX_SLOTS,
-	UNM_CONF_NKEYS
+	UNM_CONF_NIC, UNM_CONF_NKEYS
 };
 enum { UNM_OFFSET_INITIAL, UNM_OFFSET_BITS, UNM_OFFSET_NKEYS };
 
@@ -477,6 +479,7 @@ static struct nmreq_opt_parser unm_nmport_opt_conf_desc = {
 		UNM_KEY("host_rx_rings", UNM_CONF_HOST_RX_RINGS, 0),
 		UNM_KEY("tx_slots", UNM_CONF_TX_SLOTS, 0),
 		UNM_KEY("rx_slots", UNM_CONF_RX_SLOTS, 0),
+		UNM_KEY("nic", UNM_CONF_NIC, 0),
 	},
 };
 
@@ -569,7 +572,8 @@ unm_nmport_opt_extmem(struct nmreq_parse_ctx *p)
  * @conf:key=N,...  ring and slot counts requested for a port created by
  * this open.  Generic keys (rings, host_rings, slots) are applied first,
  * so the specific ones (tx_rings, ...) override them whatever their order
- * in the spec.
+ * in the spec.  unetmap adds nic=MODE for netmap:IFNAME (auto, or native,
+ * generic, emulated, zerocopy, copy joined with '+'; NR_UNM_NIC_*).
  */
 static int
 unm_nmport_opt_conf(struct nmreq_parse_ctx *p)
@@ -581,7 +585,7 @@ unm_nmport_opt_conf(struct nmreq_parse_ctx *p)
 	for (i = 0; i < UNM_CONF_NKEYS; i++) {
 		uint64_t max;
 
-		if (p->keys[i] == NULL)
+		if (p->keys[i] == NULL || i == UNM_CONF_NIC)
 			continue;
 		max = (i == UNM_CONF_SLOTS || i == UNM_CONF_TX_SLOTS ||
 		    i == UNM_CONF_RX_SLOTS) ? UINT32_MAX : UINT16_MAX;
@@ -615,6 +619,19 @@ unm_nmport_opt_conf(struct nmreq_parse_ctx *p)
 		d->reg.nr_tx_slots = (uint32_t)v[UNM_CONF_TX_SLOTS];
 	if (p->keys[UNM_CONF_RX_SLOTS] != NULL)
 		d->reg.nr_rx_slots = (uint32_t)v[UNM_CONF_RX_SLOTS];
+	if (p->keys[UNM_CONF_NIC] != NULL) {
+		/* unetmap: how netmap:IFNAME reaches the interface */
+		uint64_t mode;
+
+		if (unm_nic_mode_parse(p->keys[UNM_CONF_NIC], &mode) < 0) {
+			nmctx_ferror(p->ctx, "option 'conf': invalid value '%.200s' for "
+			    "key 'nic' (expected auto, or native, generic, emulated, "
+			    "zerocopy, copy joined with '+')", p->keys[UNM_CONF_NIC]);
+			errno = EINVAL;
+			return -1;
+		}
+		d->reg.nr_flags = (d->reg.nr_flags & ~NR_UNM_NIC_MASK) | mode;
+	}
 	return 0;
 }
 

@@ -144,9 +144,12 @@ static int ring_sync(struct unm_ring *r, bool tx)
 		head = cur = hwcur;
 	}
 	if (tx) {
-		r->port->ops->txsync(r, head);
+		err = r->port->ops->txsync(r, head);
 	} else {
-		r->port->ops->rxsync(r, head);
+		int kerr = r->port->ops->rxsync(r, head);
+
+		if (kerr < 0)	/* the device failed (NIC down, gone) */
+			err = kerr;
 		/* netmap stamps every rxsync; we stamp those that bring
 		 * packets, which is what the stamp is read for, and keep
 		 * empty polls cheap */

@@ -13,7 +13,7 @@
  */
 #include "internal.h"
 
-static void hw_txsync(struct unm_ring *r, uint32_t head)
+static int hw_txsync(struct unm_ring *r, uint32_t head)
 {
 	uint32_t n = r->n, hwcur = r->ctl->hwcur, hwtail = r->ctl->hwtail;
 	uint32_t first = unm_idx_add(hwtail, 1, n), done;
@@ -29,9 +29,10 @@ static void hw_txsync(struct unm_ring *r, uint32_t head)
 		atomic_store_explicit(&r->ctl->app_idx, head, memory_order_release);
 		unm_kick(r, &r->ctl->hw_sleep);
 	}
+	return 0;
 }
 
-static void hw_rxsync(struct unm_ring *r, uint32_t head)
+static int hw_rxsync(struct unm_ring *r, uint32_t head)
 {
 	uint32_t n = r->n, hwcur = r->ctl->hwcur, hwtail = r->ctl->hwtail, filled;
 
@@ -46,6 +47,7 @@ static void hw_rxsync(struct unm_ring *r, uint32_t head)
 	filled = atomic_load_explicit(&r->ctl->hw_idx, memory_order_acquire);
 	if (filled != hwtail && unm_idx_between(hwtail, filled, unm_idx_prev(hwcur, n), n))
 		r->ctl->hwtail = filled;
+	return 0;
 }
 
 const struct unm_port_ops unm_hw_ops = {

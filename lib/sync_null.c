@@ -7,22 +7,25 @@
  */
 #include "internal.h"
 
-static void null_sync(struct unm_ring *r, uint32_t head)
+static int null_sync(struct unm_ring *r, uint32_t head)
 {
 	(void)r;
 	(void)head;
+	return 0;
 }
 
-static void sink_txsync(struct unm_ring *r, uint32_t head)
+static int sink_txsync(struct unm_ring *r, uint32_t head)
 {
 	r->ctl->hwcur = head;
 	r->ctl->hwtail = unm_idx_prev(head, r->n);
+	return 0;
 }
 
-static void source_rxsync(struct unm_ring *r, uint32_t head)
+static int source_rxsync(struct unm_ring *r, uint32_t head)
 {
 	r->ctl->hwcur = head;
 	r->ctl->hwtail = unm_idx_prev(head, r->n);
+	return 0;
 }
 
 const struct unm_port_ops unm_null_ops = {

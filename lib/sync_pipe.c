@@ -37,7 +37,7 @@ static inline void slot_import(const struct unm_ring *r, struct netmap_slot *dst
 	*dst = s;
 }
 
-static void pipe_txsync(struct unm_ring *r, uint32_t head)
+static int pipe_txsync(struct unm_ring *r, uint32_t head)
 {
 	uint32_t n = r->n, hwcur = r->ctl->hwcur, hwtail = r->ctl->hwtail;
 	uint32_t first = unm_idx_add(hwtail, 1, n), cons, k;
@@ -64,9 +64,10 @@ static void pipe_txsync(struct unm_ring *r, uint32_t head)
 		atomic_store_explicit(&r->ctl->app_idx, head, memory_order_release);
 		unm_kick(r, &r->peer_ctl->app_sleep);
 	}
+	return 0;
 }
 
-static void pipe_rxsync(struct unm_ring *r, uint32_t head)
+static int pipe_rxsync(struct unm_ring *r, uint32_t head)
 {
 	uint32_t n = r->n, hwcur = r->ctl->hwcur, hwtail = r->ctl->hwtail, prod, k, done;
 
@@ -81,7 +82,7 @@ static void pipe_rxsync(struct unm_ring *r, uint32_t head)
 	/* A: pairs with the sender's release store of app_idx */
 	prod = atomic_load_explicit(&r->peer_ctl->app_idx, memory_order_acquire);
 	if (prod == hwtail || !unm_idx_between(hwtail, prod, unm_idx_prev(hwcur, n), n))
-		return;
+		return 0;
 	done = hwtail;
 	for (k = hwtail; k != prod;) {
 		struct netmap_slot *s = &r->ring->slot[k];
@@ -94,6 +95,7 @@ static void pipe_rxsync(struct unm_ring *r, uint32_t head)
 			done = k;
 	}
 	r->ctl->hwtail = done;
+	return 0;
 }
 
 const struct unm_port_ops unm_pipe_ops = {

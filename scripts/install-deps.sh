@@ -8,8 +8,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
-# build: compilers (gcc and clang), make, pkg-config;
+# build: compilers (gcc and clang), make, pkg-config, libxdp and libbpf
+# (netmapd attaches the AF_XDP program; libxdp1 ships it);
 # tests: bc (runner timing), iproute2 (namespaces and veths), strace
-# (the syscall check), procps (pgrep), util-linux (taskset)
+# (the syscall check), procps (pgrep), util-linux (taskset), ethtool
+# (offloads off on veths), iputils-ping and netcat-openbsd (kernel stacks
+# talking through netmap:IFNAME ports)
 apt-get install -y --no-install-recommends \
-	build-essential clang pkg-config bc iproute2 strace procps util-linux
+	build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace \
+	procps util-linux ethtool iputils-ping netcat-openbsd

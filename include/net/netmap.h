@@ -365,6 +365,18 @@ struct nmreq_register {
 					   headers (else EIO on such ports) */
 #define NR_DO_RX_POLL		0x10000	/* accepted, no effect */
 #define NR_NO_TX_POLL		0x20000	/* poll() txsyncs only on POLLOUT */
+/*
+ * unetmap extension, netmap:IFNAME ports only: how the interface is
+ * reached.  In a REGISTER request, none of them means "the best the
+ * interface offers"; set bits force a choice (@conf:nic=... does it for
+ * nmport_open()).  On return, the bits of the mode in use.
+ */
+#define NR_UNM_NIC_NATIVE	0x0100000000ULL	/* AF_XDP, XDP in the driver */
+#define NR_UNM_NIC_GENERIC	0x0200000000ULL	/* AF_XDP, generic (skb) XDP */
+#define NR_UNM_NIC_EMULATED	0x0400000000ULL	/* AF_PACKET */
+#define NR_UNM_NIC_ZEROCOPY	0x1000000000ULL	/* AF_XDP zero-copy */
+#define NR_UNM_NIC_COPY		0x2000000000ULL	/* AF_XDP copy mode */
+#define NR_UNM_NIC_MASK		0x3700000000ULL
 
 /* nmreq_register.nr_mode (legacy: nmreq.nr_flags & NR_REG_MASK) */
 enum {

@@ -1,0 +1,54 @@
+/*
+ * unm_vale.h - unetmap's own extension to netmap's control API: per-port
+ * counters of VALE switch ports, which netmap never had.
+ *
+ * It is an ordinary NIOCCTRL request, so a tool reaches it the way it
+ * reaches every other VALE request (vale-ctl -s):
+ *
+ *	struct nmreq_header hdr = { .nr_version = NETMAP_API,
+ *				    .nr_reqtype = UNM_REQ_VALE_STATS };
+ *	struct unm_vale_stats st;
+ *	strcpy(hdr.nr_name, "vale0:a");    or a persistent port, "v0"
+ *	hdr.nr_body = (uintptr_t)&st;
+ *	ioctl(fd, NIOCCTRL, &hdr);
+ *
+ * Errors: ENXIO no such VALE port; EINVAL the name is not a VALE port
+ * name.  The request type sits far above netmap's own numbers (1..15), so
+ * a future netmap request cannot collide with it.
+ *
+ * Counters start at zero when the port is created and only grow.  They
+ * are sampled without stopping the switch: two fields read in one
+ * request may be a few packets apart.
+ */
+#ifndef UNM_VALE_H
+#define UNM_VALE_H
+
+#include <stdint.h>
+
+#define UNM_REQ_VALE_STATS	0x7e01
+
+struct unm_vale_stats {
+	uint64_t rx_pkts;	/* frames delivered into this port's RX rings */
+	uint64_t rx_bytes;	/* their bytes (all fragments) */
+	uint64_t rx_drops;	/* frames for this port that were dropped:
+				 * RX ring full or not bound by anyone, or a
+				 * released slot holding a bad buffer index */
+	uint64_t tx_pkts;	/* frames taken from this port's TX rings and
+				 * forwarded (to one or more ports) */
+	uint64_t tx_bytes;
+	uint64_t tx_drops;	/* frames taken from the TX rings and dropped
+				 * at once: shorter than 14 bytes, more than
+				 * NETMAP_MAX_FRAGS fragments, NS_INDIRECT,
+				 * learned destination == source, or the port
+				 * is attached to no switch */
+	uint64_t errors;	/* impossible values the port's own process
+				 * wrote in shared memory (indices, buffer
+				 * numbers), ignored by the switch */
+	uint16_t bridge_idx;	/* as NETMAP_REQ_VALE_LIST reports them; */
+	uint16_t pad;		/*  NM_BDG_NOPORT when attached to no switch */
+	uint32_t port_idx;
+};
+
+_Static_assert(sizeof(struct unm_vale_stats) == 64, "unm_vale_stats is 64 bytes");
+
+#endif /* UNM_VALE_H */

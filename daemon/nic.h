@@ -1,0 +1,133 @@
+/*
+ * nic.h - netmap:IFNAME ports inside netmapd: what nic.c (ports, regions,
+ * namespaces, link monitor), nic_xdp.c (AF_XDP) and nic_packet.c
+ * (AF_PACKET) share.  The rest of netmapd sees the nmd_nic_* hooks of
+ * nmd.h.
+ *
+ * Model
+ * -----
+ * One port per interface (network namespace + ifindex), created by the
+ * first REGISTER and destroyed with its last binding, like netmap's NIC
+ * adapter.  Binding any of its rings puts the whole interface in netmap
+ * mode: every queue gets an AF_XDP socket and the XDP program redirects
+ * every queue's traffic to it.  One netmap TX/RX ring pair per queue.
+ *
+ * The port's region is the UMEM.  Regions are per client process: the
+ * NIC ports a process opens share one region ("NIC region"), so that an
+ * application bridging two interfaces swaps buffers instead of copying,
+ * as with netmap's global allocator.  The sockets of one region share one
+ * UMEM (XDP_SHARED_UMEM); where the kernel refuses, a socket registers
+ * its own UMEM over the same buffers, which keeps the buffer index space
+ * (and zero-copy forwarding) intact at the cost of pinning the pages once
+ * more.  UMEM registration pins the buffer pool, so NIC regions are small.
+ *
+ * Threads: everything here runs on netmapd's main thread except the link
+ * monitor (nic.c), which only reads `mon` fields under nic_lock and sets
+ * state bits in ring control blocks.
+ */
+#ifndef NMD_NIC_H
+#define NMD_NIC_H
+
+#include <net/if.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "nmd.h"
+#include "unm_nic.h"
+
+#define NIC_DEF_SLOTS   1024u
+#define NIC_MIN_SLOTS   64u
+#define NIC_MAX_SLOTS   4096u
+#define NIC_MAX_QUEUES  48u	/* per port: bounded by the descriptors a
+				 * REGISTER reply can pass */
+#define NIC_DEF_BUFS    16384u	/* buffers of a NIC region (32 MB) */
+#define NIC_L2_HDR      18u	/* Ethernet header with one VLAN tag */
+#define NMD_NIC_BUF_SIZE 2048u	/* buffer size of NIC regions */
+
+/* UMEM flavours: how a socket's UMEM is laid over the region's buffers */
+enum nic_umem_kind {
+	NIC_UMEM_COPY,		/* unaligned chunks, frames land at the
+				 * buffer start (copy mode) */
+	NIC_UMEM_ZC,		/* aligned chunks (zero copy) */
+	NIC_UMEM_KINDS
+};
+
+/* The NIC region of one client process. */
+struct nic_region {
+	pid_t pid;
+	struct nmd_region *rg;
+	int nports;
+	struct nic_region *next;
+};
+
+struct nic_queue {
+	int xsk;		/* AF_XDP socket, -1 if none */
+	enum nic_umem_kind umem;
+	uint32_t ring_entries;	/* TX and RX ring entries */
+	uint32_t umem_entries;	/* fill and completion ring entries */
+	bool zc;
+};
+
+struct nic_port {
+	struct nmd_port port;	/* what request.c binds; name = ifname */
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	dev_t ns_dev;		/* the network namespace it lives in */
+	ino_t ns_ino;
+	int nsfd;		/* that namespace, for the teardown */
+	struct nic_region *nr;
+	uint64_t mode;		/* NR_UNM_NIC_* in use */
+	uint32_t nq;		/* queues = ring pairs */
+	uint32_t nslots;
+	uint32_t mtu;
+	/* AF_XDP */
+	struct xdp_program *prog;
+	int attach_mode;	/* enum xdp_attach_mode */
+	int map_fd;
+	struct nic_queue *q;
+	uint32_t nic_flags;	/* UNM_NIC_F_* */
+	uint32_t rx_back;
+	/* AF_PACKET */
+	int pkt;
+	uint32_t blk_size, blk_nr;
+	/* link monitor (under nic_lock) */
+	int nl;			/* rtnetlink socket in the namespace */
+	uint32_t watch_id;
+	bool down, gone;
+	struct nic_port *next;
+};
+
+#define NIC_PORT(p) ((struct nic_port *)(void *)((char *)(p) - \
+			offsetof(struct nic_port, port)))
+
+extern pthread_mutex_t nic_lock;
+
+/* nic.c: a bound AF_XDP socket of the region (other than self's) whose
+ * UMEM has flavour k, to share it; -1 if none. */
+int nic_region_umem_fd(const struct nic_region *nr, const struct nic_port *self,
+		       enum nic_umem_kind k);
+
+/* nic_xdp.c: attach the program and create one socket per queue.  On
+ * failure everything it did is undone; msg says why.  `want` holds the
+ * requested NR_UNM_NIC_* bits (0: best available).  nic_xdp_start(), once
+ * the rings exist, posts the RX rings' buffers and lets traffic in. */
+int nic_xdp_setup(struct nic_port *np, uint64_t want, char *msg, size_t msglen);
+int nic_xdp_start(struct nic_port *np, char *msg, size_t msglen);
+void nic_xdp_teardown(struct nic_port *np);
+void nic_xdp_init(void);
+
+/* nic.c, for nic_vale.c: does the interface exist in the namespace (1,
+ * 0, -errno); is a netmap port open on it. */
+int nic_if_exists(int nsfd, const struct stat *ns, const char *ifname);
+bool nic_port_open_in(const struct stat *ns, const char *ifname);
+
+/* nic_vale.c: interfaces attached to VALE switches */
+void nic_vale_configure(const char *socket_path);
+void nic_vale_fini(void);
+
+/* nic_packet.c: the AF_PACKET socket and its TPACKET_V3 ring. */
+int nic_packet_setup(struct nic_port *np, char *msg, size_t msglen);
+void nic_packet_teardown(struct nic_port *np);
+
+#endif /* NMD_NIC_H */

@@ -1,0 +1,889 @@
+/*
+ * vale_fwd.c - the VALE forwarding engine: threads that play the
+ * "hardware" of every VALE port's rings (ctl line 1, see unm_layout.h).
+ *
+ * One round of a thread, for each TX ring of each port it serves:
+ *   1. read app_idx (what the application handed over), validate it;
+ *   2. phase 1: walk the new slots once, reading each slot once into
+ *      locals; validate buffer index and length; group NS_MOREFRAG chains
+ *      into packets; learn source MACs; pick each packet's destination
+ *      (one port, or every port but the source);
+ *   3. phase 2: for each destination RX ring, under its lock: read app_idx
+ *      (what the receiver released), reserve room, copy whole packets into
+ *      the receiver's own buffers (drop what does not fit: the sender is
+ *      never held back), publish hw_idx, wake the receiver if it sleeps;
+ *   4. publish the TX ring's hw_idx (the sender may now reuse the slots)
+ *      and wake the sender if it sleeps on a full ring, once half of the
+ *      ring is free (TX interrupt moderation).
+ * A round takes at most --vale-batch slots (default 256) from each ring:
+ * small batches give slots back early, so sender, switch and receiver
+ * work in a pipeline rather than in turns.
+ * Copying is what isolates ports: no buffer ever moves between regions,
+ * and what a sender writes after its slots came back cannot change what
+ * was delivered.
+ *
+ * Sleeping: a thread that finds nothing to do sets hw_sleep on every TX
+ * ring it serves, fences, re-checks them, and sleeps in epoll_wait() on
+ * the ports' hw_kick eventfds.  The library writes hw_kick only when it
+ * sees hw_sleep set after publishing app_idx (Dekker, unm_kick()), so a
+ * busy switch makes no system call to be woken.  --vale-busy makes the
+ * threads spin instead.
+ *
+ * Registry changes follow the scheme described in vale.h: lookups are
+ * RCU-protected (quiescent state based), the main thread waits for a
+ * grace period before freeing anything a thread could still reach.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vale.h"
+
+#define NIL 0xffffu		/* end of a packet list */
+#define BCAST 0xffffffffu	/* destination: every port but the source */
+#define DROP  0xfffffffeu
+
+#define MAX_FRAGS_BATCH (VALE_BATCH + NETMAP_MAX_FRAGS)
+
+/* How many slots ahead buffers are prefetched.  Buffers are 2048 bytes
+ * apart, so their first lines fall into few cache sets and the hardware
+ * prefetchers do not help: without this, the first touch of every source
+ * buffer (the MAC lookup) and of every destination buffer (the copy) is a
+ * cache miss, which is most of the switch's time. */
+#ifndef PF_DIST
+#define PF_DIST 8
+#endif
+
+struct fwd_frag {
+	const char *buf;	/* start of the fragment's data */
+	uint32_t len;
+};
+
+struct fwd_pkt {
+	uint32_t frag;		/* first fragment in frag[] */
+	uint32_t dst;		/* port index, BCAST or DROP */
+	uint32_t len;		/* bytes, all fragments */
+	uint16_t nfrags;
+	uint16_t next;		/* next packet of the same list */
+};
+
+/* The ports a thread serves: an immutable array, replaced as a whole. */
+struct vale_work {
+	uint32_t n;
+	struct vale_port *port[];
+};
+
+struct vale_thread {
+	pthread_t tid;
+	unsigned id;
+	int cpu;			/* -1: not pinned */
+	int ep;				/* epoll: ctl + our ports' hw_kick */
+	int ctl;			/* eventfd: the main thread wakes us */
+	bool started;
+	unsigned nports;		/* main thread only */
+	/* shared with the main thread */
+	struct vale_work *_Atomic work;
+	_Atomic uint64_t qs;		/* 0: offline (sleeping); else the
+					 * grace-period counter it last saw */
+	_Atomic bool stop;
+	/* private scratch for one batch */
+	uint32_t sh;			/* the source port's header length */
+	struct fwd_frag frag[MAX_FRAGS_BATCH];
+	struct fwd_pkt pkt[MAX_FRAGS_BATCH];
+	uint16_t uhead[VALE_MAX_PORTS], utail[VALE_MAX_PORTS];
+	uint16_t act[MAX_FRAGS_BATCH];
+	uint32_t dbuf[NETMAP_MAX_FRAGS];
+};
+
+static struct nmd_vale_opts opts = { .threads = 1, .batch = VALE_DEF_BATCH };
+static struct vale_thread **threads;
+static unsigned nthreads;
+static _Atomic uint64_t gp_ctr = 1;	/* grace-period counter (main writes) */
+static void **deferred;
+static size_t ndeferred, cap_deferred;
+
+void nmd_vale_configure(const struct nmd_vale_opts *o)
+{
+	opts = *o;
+	if (opts.threads == 0)
+		opts.threads = 1;
+	if (opts.batch == 0)
+		opts.batch = VALE_DEF_BATCH;
+	if (opts.batch > VALE_BATCH)
+		opts.batch = VALE_BATCH;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* ---- quiescent-state RCU ---- */
+
+/* Between two rounds: nothing read from the registry is held any more.
+ * R: our earlier reads are done before the main thread, reading qs with
+ * acquire in vale_fwd_sync(), frees anything.  A: the counter read pairs
+ * with the main thread's increment, which follows its unpublishing. */
+static inline void rcu_quiescent(struct vale_thread *t)
+{
+	uint64_t g = atomic_load_explicit(&gp_ctr, memory_order_acquire);
+
+	atomic_store_explicit(&t->qs, g, memory_order_release);
+}
+
+static inline void rcu_offline(struct vale_thread *t)
+{
+	/* R: as above; a sleeping thread holds nothing */
+	atomic_store_explicit(&t->qs, 0, memory_order_release);
+}
+
+static inline void rcu_online(struct vale_thread *t)
+{
+	atomic_store_explicit(&t->qs, atomic_load_explicit(&gp_ctr, memory_order_acquire),
+			      memory_order_relaxed);
+	/* F: our qs store is visible before we read any published pointer;
+	 * pairs with the fence in vale_fwd_sync() between its counter
+	 * increment and its qs reads.  Either it sees us online, or we see
+	 * what it unpublished. */
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+void vale_fwd_defer_free(void *ptr)
+{
+	if (!ptr)
+		return;
+	if (ndeferred == cap_deferred) {
+		size_t nc = cap_deferred ? cap_deferred * 2 : 16;
+		void **nd = realloc(deferred, nc * sizeof(*nd));
+
+		if (!nd) {
+			/* cannot defer: wait for the grace period now */
+			vale_fwd_sync();
+			free(ptr);
+			return;
+		}
+		deferred = nd;
+		cap_deferred = nc;
+	}
+	deferred[ndeferred++] = ptr;
+}
+
+void vale_fwd_sync(void)
+{
+	uint64_t target;
+	unsigned i, spins;
+	size_t k;
+
+	target = atomic_fetch_add_explicit(&gp_ctr, 1, memory_order_seq_cst) + 1;
+	/* F: pairs with rcu_online() (see there) */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (i = 0; i < nthreads; i++) {
+		struct vale_thread *t = threads[i];
+
+		if (!t->started)
+			continue;
+		for (spins = 0;; spins++) {
+			/* A: pairs with the release in rcu_quiescent() and
+			 * rcu_offline(): the thread's reads are done */
+			uint64_t v = atomic_load_explicit(&t->qs, memory_order_acquire);
+
+			if (v == 0 || v >= target)
+				break;
+			if (spins < 64) {
+				cpu_relax();
+			} else {
+				struct timespec ts = { 0, 20000 };
+
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+	for (k = 0; k < ndeferred; k++)
+		free(deferred[k]);
+	ndeferred = 0;
+}
+
+/* ---- waking the other side ---- */
+
+/* After publishing an index with release: wake the party that said it
+ * would sleep.  F: orders our index store before the flag load; pairs with
+ * the sleeper's fence between its flag store and its index re-check
+ * (unm_port_arm() in the library). */
+static inline void kick(_Atomic uint32_t *flag, int fd)
+{
+	uint64_t one = 1;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(flag, memory_order_relaxed) &&
+	    atomic_exchange_explicit(flag, 0, memory_order_relaxed)) {
+		if (write(fd, &one, sizeof(one)) < 0) {
+			/* EAGAIN: counter saturated, the sleeper wakes anyway */
+		}
+	}
+}
+
+/* ---- learning bridge ---- */
+
+static inline uint64_t mac48(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40;
+}
+
+static inline uint32_t mac_hash(uint64_t m)
+{
+	return (uint32_t)((m * 0x9e3779b97f4a7c15ull) >> (64 - VALE_MAC_BITS));
+}
+
+/* Learn the source, choose the destination (netmap's learning bridge:
+ * broadcast and multicast flood, a known unicast goes to its port, an
+ * unknown one floods, a learned destination equal to the source is
+ * dropped). */
+static inline uint32_t lookup(struct vale_switch *sw, uint32_t src, const unsigned char *eh)
+{
+	unsigned char h[12];
+	uint64_t dst, s, e, want;
+	_Atomic uint64_t *b;
+	uint32_t d;
+
+	memcpy(h, eh, sizeof(h));	/* read the header once */
+	if (!(h[6] & 1)) {
+		s = mac48(h + 6);
+		want = s << 16 | (src + 1);
+		b = &sw->mac[mac_hash(s)];
+		if (atomic_load_explicit(b, memory_order_relaxed) != want)
+			atomic_store_explicit(b, want, memory_order_relaxed);
+	}
+	if (h[0] & 1)
+		return BCAST;
+	dst = mac48(h);
+	e = atomic_load_explicit(&sw->mac[mac_hash(dst)], memory_order_relaxed);
+	if ((e >> 16) != dst || (e & 0xffff) == 0)
+		return BCAST;
+	d = (uint32_t)(e & 0xffff) - 1;
+	if (d == src)
+		return DROP;
+	if (d >= VALE_MAX_PORTS || !atomic_load_explicit(&sw->port[d], memory_order_relaxed))
+		return BCAST;
+	return d;
+}
+
+/* ---- delivery into one RX ring ---- */
+
+/* A hint about the buffer in slot k of a ring; the index is anybody's
+ * guess (the slot may not even be ours yet), so it is only checked to
+ * keep the address inside the region. */
+static inline void prefetch_slot_buf(const struct netmap_ring *ring, uint32_t k, uint32_t n,
+				     const char *base, uint32_t bsz, uint32_t btot, int rw)
+{
+	uint32_t idx;
+
+	if (PF_DIST == 0)
+		return;
+	while (k >= n)
+		k -= n;
+	idx = *(const volatile uint32_t *)&ring->slot[k].buf_idx;
+	if (idx < btot) {
+		if (rw)
+			__builtin_prefetch(base + (size_t)idx * bsz, 1);
+		else
+			__builtin_prefetch(base + (size_t)idx * bsz, 0);
+	}
+}
+
+static inline void copy_frag(char *dst, const char *src, uint32_t len, uint32_t bufsz)
+{
+	/* short frames: one fixed-size copy (inside both buffers), as
+	 * netmap copies in 64-byte units */
+	if (len <= 64 && bufsz >= 64)
+		memcpy(dst, src, 64);
+	else
+		memcpy(dst, src, len);
+}
+
+/* Take the next packet of two ordered lists (unicast, broadcast). */
+static inline uint16_t next_merged(struct vale_thread *t, uint16_t *a, uint16_t *b)
+{
+	uint16_t i;
+
+	if (*a != NIL && (*b == NIL || *a < *b)) {
+		i = *a;
+		*a = t->pkt[i].next;
+	} else {
+		i = *b;
+		if (i != NIL)
+			*b = t->pkt[i].next;
+	}
+	return i;
+}
+
+static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct vale_rxq *q,
+			 uint16_t ul, uint16_t bl)
+{
+	uint32_t n = q->n, fill, room, app, sh = t->sh, dh, bsz = dp->buf_size;
+	uint64_t pkts = 0, bytes = 0, drops = 0, errors = 0;
+	bool bound;
+	uint16_t i;
+
+	dh = atomic_load_explicit(&dp->hdr_len, memory_order_relaxed);
+	bound = atomic_load_explicit(&q->bound, memory_order_relaxed);
+
+	while (atomic_exchange_explicit(&q->lock, 1, memory_order_acquire))
+		while (atomic_load_explicit(&q->lock, memory_order_relaxed))
+			cpu_relax();
+	fill = q->fill;
+	/* Untrusted: the receiver's release point.  A: pairs with its
+	 * release store in hw_rxsync(), so it is done with those buffers.
+	 * Legal values lie between the last one and what we filled. */
+	app = atomic_load_explicit(&q->ctl->app_idx, memory_order_acquire);
+	if (app != q->rel) {
+		if (unm_idx_between(q->rel, app, fill, n))
+			q->rel = app;
+		else
+			errors++;
+	}
+	room = unm_idx_dist(fill, unm_idx_prev(q->rel, n), n);
+
+	while ((i = next_merged(t, &ul, &bl)) != NIL) {
+		const struct fwd_pkt *p = &t->pkt[i];
+		uint32_t nf = p->nfrags, k, first_len;
+		bool ok = true;
+
+		prefetch_slot_buf(q->ring, fill + PF_DIST, n, dp->buf_base, bsz, dp->buf_total, 1);
+		if (!bound || nf > room) {
+			drops++;
+			continue;
+		}
+		first_len = t->frag[p->frag].len - sh + dh;
+		if (first_len > bsz) {
+			drops++;
+			continue;
+		}
+		/* untrusted: the buffer each reserved slot holds now */
+		for (k = 0; k < nf; k++) {
+			uint32_t idx = *(volatile uint32_t *)&q->ring->slot[unm_idx_add(fill, k, n)].buf_idx;
+
+			if (idx < 2 || idx >= dp->buf_total) {
+				ok = false;
+				break;
+			}
+			t->dbuf[k] = idx;
+		}
+		if (!ok) {
+			/* the receiver put a bad index in a slot it released:
+			 * nothing can go past it until it fixes its ring */
+			drops++;
+			errors++;
+			continue;
+		}
+		for (k = 0; k < nf; k++) {
+			const struct fwd_frag *f = &t->frag[p->frag + k];
+			struct netmap_slot *s = &q->ring->slot[fill];
+			char *d = dp->buf_base + (size_t)t->dbuf[k] * bsz;
+			uint32_t len = f->len;
+
+			if (k == 0 && sh != dh) {
+				memset(d, 0, dh);
+				memcpy(d + dh, f->buf + sh, f->len - sh);
+				len = first_len;
+			} else if (len > bsz) {
+				/* a fragment bigger than this region's buffers */
+				len = bsz;
+				memcpy(d, f->buf, len);
+			} else {
+				copy_frag(d, f->buf, len, bsz);
+			}
+			s->len = (uint16_t)len;
+			s->flags = (uint16_t)(nf << 8 | (k + 1 < nf ? NS_MOREFRAG : 0));
+			fill = fill + 1 == n ? 0 : fill + 1;
+		}
+		room -= nf;
+		pkts++;
+		bytes += p->len;
+	}
+	if (fill != q->fill) {
+		q->fill = fill;
+		/* R: publishes the slots and buffers we wrote to the
+		 * receiver's acquire load in hw_rxsync() */
+		atomic_store_explicit(&q->ctl->hw_idx, fill, memory_order_release);
+	}
+	/* counters: single writer under the lock */
+	if (pkts) {
+		atomic_store_explicit(&q->pkts, atomic_load_explicit(&q->pkts, memory_order_relaxed) + pkts,
+				      memory_order_relaxed);
+		atomic_store_explicit(&q->bytes, atomic_load_explicit(&q->bytes, memory_order_relaxed) + bytes,
+				      memory_order_relaxed);
+	}
+	if (drops)
+		atomic_store_explicit(&q->drops, atomic_load_explicit(&q->drops, memory_order_relaxed) + drops,
+				      memory_order_relaxed);
+	if (errors)
+		atomic_store_explicit(&q->errors, atomic_load_explicit(&q->errors, memory_order_relaxed) + errors,
+				      memory_order_relaxed);
+	/* R: releases the ring state to the next holder */
+	atomic_store_explicit(&q->lock, 0, memory_order_release);
+	if (pkts)
+		kick(&q->ctl->app_sleep, dp->port.wake[UNM_DIR_RX]);
+}
+
+/* Deliver to one port its unicast list and the batch's broadcast list.
+ * Unicast uses the source ring's index (mod the receiver's ring count),
+ * broadcast always ring 0, as netmap does. */
+static void deliver_port(struct vale_thread *t, uint16_t ring, struct vale_port *dp,
+			 uint16_t ul, uint16_t bl)
+{
+	uint32_t ur = ring % dp->nrx;
+
+	if (ul != NIL && bl != NIL && ur != 0) {
+		deliver_ring(t, dp, &dp->rxq[ur], ul, NIL);
+		deliver_ring(t, dp, &dp->rxq[0], NIL, bl);
+	} else {
+		deliver_ring(t, dp, &dp->rxq[ul != NIL ? ur : 0], ul, bl);
+	}
+}
+
+/* ---- one batch from one TX ring ---- */
+
+static inline void counter_add(_Atomic uint64_t *c, uint64_t v)
+{
+	if (v)
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+				      memory_order_relaxed);
+}
+
+/* Returns the number of slots consumed. */
+static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale_txq *q)
+{
+	uint32_t n = q->n, cons = q->cons, app, limit, used = 0, npkt = 0, nfrag = 0;
+	uint32_t bsz = vp->buf_size, btot = vp->buf_total, j, i, nact = 0, hdr;
+	uint64_t pkts = 0, bytes = 0, drops = 0, errors = 0;
+	uint16_t bhead = NIL, btail = NIL;
+	struct vale_switch *sw;
+
+	/* Untrusted: what the application handed over.  A: pairs with the
+	 * release store in hw_txsync(): the slots and buffers it wrote are
+	 * visible.  Any value in range is legal (the ring may be handed over
+	 * up to the slot before cons); others are ignored. */
+	app = atomic_load_explicit(&q->ctl->app_idx, memory_order_acquire);
+	if (app == cons)
+		return 0;
+	if (app >= n) {
+		if (app != q->bad)
+			counter_add(&q->errors, 1);
+		q->bad = app;
+		return 0;
+	}
+	limit = unm_idx_dist(cons, app, n);
+	if (limit > opts.batch)
+		limit = opts.batch;
+	/* A: pairs with the release store in vale.c that attaches the port:
+	 * idx is valid once sw is seen */
+	sw = atomic_load_explicit(&vp->sw, memory_order_acquire);
+	hdr = atomic_load_explicit(&vp->hdr_len, memory_order_relaxed);
+
+	/* phase 1: slots -> packets, each slot read once */
+	j = cons;
+	while (used < limit) {
+		uint32_t first = nfrag, nf = 0, plen = 0;
+		bool bad = false;
+		struct fwd_pkt *p;
+
+		for (;;) {
+			volatile struct netmap_slot *s = &q->ring->slot[j];
+			uint32_t idx = s->buf_idx;
+			uint32_t len = s->len;
+			uint16_t fl = s->flags;
+
+			/* the slot array too, further ahead: its lines were just
+			 * written by the sender on another core */
+			if ((j & 3) == 0) {
+				uint32_t pj = j + 2 * PF_DIST;
+
+				while (pj >= n)
+					pj -= n;
+				__builtin_prefetch(&q->ring->slot[pj]);
+			}
+			prefetch_slot_buf(q->ring, j + PF_DIST, n, vp->buf_base, bsz, btot, 0);
+			j = j + 1 == n ? 0 : j + 1;
+			used++;
+			if (fl & NS_BUF_CHANGED)
+				s->flags = fl & (uint16_t)~NS_BUF_CHANGED;
+			if (idx < 2 || idx >= btot || len > bsz) {
+				/* netmap: a bad slot becomes an empty fragment */
+				errors++;
+				len = 0;
+				idx = 0;
+			}
+			if (fl & NS_INDIRECT)
+				bad = true;	/* user pointers are not ours to read */
+			if (nf < NETMAP_MAX_FRAGS) {
+				t->frag[first + nf].buf = vp->buf_base + (size_t)idx * bsz;
+				t->frag[first + nf].len = len;
+			} else {
+				bad = true;
+			}
+			nf++;
+			plen += len;
+			/* an unfinished chain at the end of what was handed
+			 * over is forwarded as it is, as netmap does */
+			if (!(fl & NS_MOREFRAG) || j == app)
+				break;
+		}
+		if (bad || !sw || t->frag[first].len < hdr + 14) {
+			drops++;
+			continue;
+		}
+		p = &t->pkt[npkt];
+		p->frag = first;
+		p->nfrags = (uint16_t)nf;
+		p->len = plen;
+		p->next = NIL;
+		p->dst = lookup(sw, vp->idx, (const unsigned char *)t->frag[first].buf + hdr);
+		if (p->dst == DROP) {
+			drops++;
+			continue;
+		}
+		pkts++;
+		bytes += plen;
+		nfrag = first + nf;
+		/* phase 2 lists: per destination, in batch order */
+		if (p->dst == BCAST) {
+			if (bhead == NIL)
+				bhead = (uint16_t)npkt;
+			else
+				t->pkt[btail].next = (uint16_t)npkt;
+			btail = (uint16_t)npkt;
+		} else if (t->uhead[p->dst] == NIL) {
+			t->uhead[p->dst] = t->utail[p->dst] = (uint16_t)npkt;
+			t->act[nact++] = (uint16_t)p->dst;
+		} else {
+			t->pkt[t->utail[p->dst]].next = (uint16_t)npkt;
+			t->utail[p->dst] = (uint16_t)npkt;
+		}
+		npkt++;
+	}
+
+	/* phase 2: copy into every destination */
+	t->sh = hdr;
+	if (bhead != NIL) {
+		uint32_t hi = atomic_load_explicit(&sw->hi, memory_order_acquire), d;
+
+		for (d = 0; d < hi; d++) {
+			/* A: pairs with the release store that published the
+			 * port: its fields are initialised */
+			struct vale_port *dp = atomic_load_explicit(&sw->port[d], memory_order_acquire);
+
+			if (!dp || d == vp->idx)
+				continue;
+			deliver_port(t, q->id, dp, t->uhead[d], bhead);
+		}
+	} else {
+		for (i = 0; i < nact; i++) {
+			struct vale_port *dp = atomic_load_explicit(&sw->port[t->act[i]],
+								    memory_order_acquire);
+
+			if (dp)
+				deliver_port(t, q->id, dp, t->uhead[t->act[i]], NIL);
+		}
+	}
+	for (i = 0; i < nact; i++)
+		t->uhead[t->act[i]] = NIL;
+
+	/* give the slots back.  R: our reads of the slots and buffers are
+	 * done before the sender's acquire load in hw_txsync() */
+	q->cons = j;
+	atomic_store_explicit(&q->ctl->hw_idx, j, memory_order_release);
+	/* A sender asleep on a full ring is woken once half of it is free
+	 * (or all that it handed over is done), not after every batch: TX
+	 * interrupt moderation, which saves two context switches per batch
+	 * when it shares a core with us.  Receivers are woken at once. */
+	if (unm_idx_dist(j, app, n) <= n / 2)
+		kick(&q->ctl->app_sleep, vp->port.wake[UNM_DIR_TX]);
+	counter_add(&q->pkts, pkts);
+	counter_add(&q->bytes, bytes);
+	counter_add(&q->drops, drops);
+	counter_add(&q->errors, errors);
+	return used;
+}
+
+/* ---- the thread ---- */
+
+static bool work_pending(struct vale_work *w)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < w->n; i++) {
+		struct vale_port *vp = w->port[i];
+
+		for (k = 0; k < vp->ntx; k++) {
+			uint32_t a = atomic_load_explicit(&vp->txq[k].ctl->app_idx,
+							  memory_order_relaxed);
+
+			/* impossible values do not count as work */
+			if (a != vp->txq[k].cons && a < vp->txq[k].n)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void set_hw_sleep(struct vale_work *w, uint32_t v)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < w->n; i++)
+		for (k = 0; k < w->port[i]->ntx; k++)
+			atomic_store_explicit(&w->port[i]->txq[k].ctl->hw_sleep, v,
+					      memory_order_relaxed);
+}
+
+static void *fwd_main(void *arg)
+{
+	struct vale_thread *t = arg;
+	struct epoll_event evs[64];
+
+	if (t->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(t->cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+			nmd_warn("vale-fwd%u: cannot pin to cpu %d", t->id, t->cpu);
+	}
+	rcu_online(t);
+	while (!atomic_load_explicit(&t->stop, memory_order_relaxed)) {
+		/* A: pairs with the release store in publish_work() */
+		struct vale_work *w = atomic_load_explicit(&t->work, memory_order_acquire);
+		uint32_t i, k, did = 0;
+
+		for (i = 0; w && i < w->n; i++) {
+			struct vale_port *vp = w->port[i];
+
+			for (k = 0; k < vp->ntx; k++)
+				did += fwd_txq(t, vp, &vp->txq[k]);
+		}
+		rcu_quiescent(t);
+		if (did)
+			continue;
+		if (opts.busy) {
+			cpu_relax();
+			continue;
+		}
+		/* idle: ask to be kicked, then re-check (Dekker) */
+		w = atomic_load_explicit(&t->work, memory_order_acquire);
+		if (w) {
+			set_hw_sleep(w, 1);
+			/* F: the hw_sleep stores are visible before we re-read
+			 * app_idx; pairs with unm_kick()'s fence */
+			atomic_thread_fence(memory_order_seq_cst);
+			if (work_pending(w)) {
+				set_hw_sleep(w, 0);
+				continue;
+			}
+		}
+		rcu_offline(t);
+		if (epoll_wait(t->ep, evs, 64, -1) < 0 && errno != EINTR)
+			nmd_err("vale-fwd%u: epoll_wait: %s", t->id, strerror(errno));
+		rcu_online(t);
+		w = atomic_load_explicit(&t->work, memory_order_acquire);
+		if (w)
+			set_hw_sleep(w, 0);
+	}
+	rcu_offline(t);
+	return NULL;
+}
+
+static void thread_free(struct vale_thread *t)
+{
+	if (t->ep >= 0)
+		close(t->ep);
+	if (t->ctl >= 0)
+		close(t->ctl);
+	free(atomic_load_explicit(&t->work, memory_order_relaxed));
+	free(t);
+}
+
+int vale_fwd_start(void)
+{
+	unsigned i, k;
+	int err;
+
+	if (threads)
+		return 0;
+	threads = calloc(opts.threads, sizeof(*threads));
+	if (!threads)
+		return -ENOMEM;
+	for (i = 0; i < opts.threads; i++) {
+		struct vale_thread *t = calloc(1, sizeof(*t));
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+		char name[16];
+
+		if (!t) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		t->id = i;
+		t->cpu = opts.ncpus > 0 ? opts.cpu[i % (unsigned)opts.ncpus] : -1;
+		t->ep = epoll_create1(EPOLL_CLOEXEC);
+		t->ctl = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		for (k = 0; k < VALE_MAX_PORTS; k++)
+			t->uhead[k] = NIL;
+		ev.data.ptr = NULL;
+		if (t->ep < 0 || t->ctl < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, t->ctl, &ev) < 0) {
+			err = -errno;
+			thread_free(t);
+			goto fail;
+		}
+		threads[nthreads++] = t;
+		err = -pthread_create(&t->tid, NULL, fwd_main, t);
+		if (err)
+			goto fail;
+		t->started = true;
+		snprintf(name, sizeof(name), "vale-fwd%u", i & 0xffffu);
+		pthread_setname_np(t->tid, name);
+	}
+	nmd_info("VALE: %u forwarding thread%s%s", nthreads, nthreads > 1 ? "s" : "",
+		 opts.busy ? ", busy polling" : "");
+	return 0;
+fail:
+	nmd_err("VALE: cannot start forwarding threads: %s", strerror(-err));
+	vale_fwd_stop();
+	return err;
+}
+
+void vale_fwd_stop(void)
+{
+	uint64_t one = 1;
+	unsigned i;
+
+	for (i = 0; i < nthreads; i++) {
+		struct vale_thread *t = threads[i];
+
+		if (!t->started)
+			continue;
+		atomic_store_explicit(&t->stop, true, memory_order_relaxed);
+		if (write(t->ctl, &one, sizeof(one)) < 0)
+			nmd_warn("vale-fwd%u: cannot wake: %s", i, strerror(errno));
+		pthread_join(t->tid, NULL);
+	}
+	for (i = 0; i < nthreads; i++)
+		thread_free(threads[i]);
+	free(threads);
+	threads = NULL;
+	nthreads = 0;
+	vale_fwd_sync();
+	free(deferred);
+	deferred = NULL;
+	cap_deferred = 0;
+}
+
+/* Replace a thread's port array with `nw` and wake it so it notices. */
+static void publish_work(struct vale_thread *t, struct vale_work *nw)
+{
+	struct vale_work *old = atomic_load_explicit(&t->work, memory_order_relaxed);
+	uint64_t one = 1;
+
+	/* R: the ports in nw are fully initialised before the thread's
+	 * acquire load in fwd_main() sees them */
+	atomic_store_explicit(&t->work, nw, memory_order_release);
+	vale_fwd_defer_free(old);
+	if (write(t->ctl, &one, sizeof(one)) < 0)
+		nmd_warn("vale-fwd%u: cannot wake: %s", t->id, strerror(errno));
+}
+
+int vale_fwd_add(struct vale_port *vp)
+{
+	struct vale_thread *t = NULL;
+	struct vale_work *old, *nw;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	unsigned i;
+	int err;
+
+	err = vale_fwd_start();
+	if (err)
+		return err;
+	for (i = 0; i < nthreads; i++)
+		if (!t || threads[i]->nports < t->nports)
+			t = threads[i];
+	old = atomic_load_explicit(&t->work, memory_order_relaxed);
+	nw = malloc(sizeof(*nw) + ((old ? old->n : 0) + 1) * sizeof(nw->port[0]));
+	if (!nw)
+		return -ENOMEM;
+	nw->n = 0;
+	for (i = 0; old && i < old->n; i++)
+		nw->port[nw->n++] = old->port[i];
+	nw->port[nw->n++] = vp;
+	ev.data.ptr = vp;
+	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, vp->port.hw_kick, &ev) < 0) {
+		err = -errno;
+		free(nw);
+		return err;
+	}
+	vp->thr = t;
+	t->nports++;
+	publish_work(t, nw);
+	return 0;
+}
+
+void vale_fwd_del(struct vale_port *vp)
+{
+	struct vale_thread *t = vp->thr;
+	struct vale_work *old, *nw;
+	uint32_t i;
+
+	if (!t)
+		return;
+	old = atomic_load_explicit(&t->work, memory_order_relaxed);
+	/* A port must leave its thread before it can be freed, so this
+	 * cannot fail: retry (after a grace period has freed what it could)
+	 * rather than give up. */
+	while (!(nw = malloc(sizeof(*nw) + (old ? old->n : 1) * sizeof(nw->port[0])))) {
+		struct timespec ts = { 0, 1000000 };
+
+		nmd_err("VALE: out of memory removing %s, retrying", vp->port.name);
+		vale_fwd_sync();
+		nanosleep(&ts, NULL);
+	}
+	nw->n = 0;
+	for (i = 0; old && i < old->n; i++)
+		if (old->port[i] != vp)
+			nw->port[nw->n++] = old->port[i];
+	epoll_ctl(t->ep, EPOLL_CTL_DEL, vp->port.hw_kick, NULL);
+	t->nports--;
+	vp->thr = NULL;
+	publish_work(t, nw);
+}
+
+void vale_fwd_stats(const struct vale_port *vp, uint64_t out[7])
+{
+	uint32_t i;
+
+	memset(out, 0, 7 * sizeof(out[0]));
+	for (i = 0; i < vp->nrx; i++) {
+		const struct vale_rxq *q = &vp->rxq[i];
+
+		out[0] += atomic_load_explicit(&q->pkts, memory_order_relaxed);
+		out[1] += atomic_load_explicit(&q->bytes, memory_order_relaxed);
+		out[2] += atomic_load_explicit(&q->drops, memory_order_relaxed);
+		out[6] += atomic_load_explicit(&q->errors, memory_order_relaxed);
+	}
+	for (i = 0; i < vp->ntx; i++) {
+		const struct vale_txq *q = &vp->txq[i];
+
+		out[3] += atomic_load_explicit(&q->pkts, memory_order_relaxed);
+		out[4] += atomic_load_explicit(&q->bytes, memory_order_relaxed);
+		out[5] += atomic_load_explicit(&q->drops, memory_order_relaxed);
+		out[6] += atomic_load_explicit(&q->errors, memory_order_relaxed);
+	}
+}

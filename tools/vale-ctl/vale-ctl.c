@@ -1,0 +1,395 @@
+/*
+ * vale-ctl - manage VALE switches: list their ports, create and remove
+ * persistent ports, attach them to and detach them from switches, and
+ * show per-port counters.
+ *
+ * Command line, output and exit status are those of netmap's vale-ctl
+ * (see vale-ctl.8), so scripts written for it keep working; -s (counters)
+ * is unetmap's own.  Like netmap's, it talks to the system only through
+ * /dev/netmap and NIOCCTRL requests.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <libnetmap.h>
+
+#include "unm_vale.h"
+
+static int verbose;
+
+struct ctl {
+	const char *name;	/* the action's argument */
+	const char *config;	/* -C */
+	const char *mem_id;	/* -m */
+	uint16_t reqtype;	/* 0: none chosen */
+	uint32_t mode;		/* attach: NR_REG_ALL_NIC or NR_REG_NIC_SW */
+};
+
+static void usage(int status)
+{
+	fprintf(stderr,
+		"Usage:\n"
+		"vale-ctl [arguments]\n"
+		"\t-g interface	interface name to get info\n"
+		"\t-d interface	interface name to be detached\n"
+		"\t-a interface	interface name to be attached\n"
+		"\t-h interface	interface name to be attached with the host stack\n"
+		"\t-n interface	interface name to be created\n"
+		"\t-r interface	interface name to be deleted\n"
+		"\t-l vale-port	show bridge and port indices\n"
+		"\t-s port|switch	show packet counters of a port or of every port of a switch\n"
+		"\t-C string ring/slot setting of an interface creating by -n\n"
+		"\t-p interface start polling. Additional -C x,y,z configures\n"
+		"\t\t x: 0 (REG_ALL_NIC) or 1 (REG_ONE_NIC),\n"
+		"\t\t y: CPU core id for ALL_NIC and core/ring for ONE_NIC\n"
+		"\t\t z: (ONE_NIC only) num of total cores/rings\n"
+		"\t-P interface stop polling\n"
+		"\t-m memid to use when creating a new interface\n"
+		"\t-v increase verbosity\n"
+		"with no arguments: list all existing vale ports\n");
+	exit(status);
+}
+
+/* -C tx_slots[,rx_slots[,tx_rings[,rx_rings]]]: one slot count sets both
+ * directions, and so does the first ring count. */
+static void parse_rings(const char *conf, uint32_t *txs, uint32_t *rxs, uint16_t *txr,
+			uint16_t *rxr)
+{
+	const char *p = conf;
+	int i;
+
+	*txs = *rxs = 0;
+	*txr = *rxr = 0;
+	for (i = 0; p && *p; i++) {
+		const char *comma = strchr(p, ',');
+		int v = atoi(p);
+
+		switch (i) {
+		case 0: *txs = *rxs = (uint32_t)v; break;
+		case 1: *rxs = (uint32_t)v; break;
+		case 2: *txr = *rxr = (uint16_t)v; break;
+		case 3: *rxr = (uint16_t)v; break;
+		default:
+			fprintf(stderr, "ignored config: %.*s",
+				comma ? (int)(comma - p) : (int)strlen(p), p);
+			break;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+}
+
+/* -C mode,cpu[,ncpus] for -p/-P.  Problems are reported and, as netmap's
+ * vale-ctl does, the request is sent anyway. */
+static void parse_polling(const char *conf, struct nmreq_vale_polling *pl)
+{
+	const char *p = conf;
+	int i;
+
+	if (!conf || !*conf) {
+		fprintf(stderr, "invalid null/empty config\n");
+		return;
+	}
+	for (i = 0; p && *p; i++) {
+		const char *comma = strchr(p, ',');
+		int v = atoi(p);
+
+		if (i == 0) {
+			pl->nr_mode = v ? NETMAP_POLLING_MODE_MULTI_CPU :
+				      NETMAP_POLLING_MODE_SINGLE_CPU;
+		} else if (i == 1) {
+			pl->nr_first_cpu_id = (uint32_t)v;
+		} else if (i == 2 && pl->nr_mode == NETMAP_POLLING_MODE_MULTI_CPU) {
+			pl->nr_num_polling_cpus = (uint32_t)v;
+		} else {
+			fprintf(stderr, "too many numbers in '%s'\n", conf);
+			return;
+		}
+		p = comma ? comma + 1 : NULL;
+	}
+}
+
+/* -m: a number, or a port whose memory region is meant. */
+static int32_t parse_mem_id(const char *spec)
+{
+	const char *s = spec;
+	int32_t id;
+
+	if (!spec)
+		return 0;
+	if (isdigit((unsigned char)*spec))
+		return atoi(spec);
+	id = nmreq_get_mem_id(&s, nmctx_get());
+	if (id <= 0) {
+		fprintf(stderr, "invalid format in '-m %s' (missing 'netmap:'?)\n", spec);
+		return -1;
+	}
+	return id;
+}
+
+/* No arguments: every port of every switch.  netmap's vale-ctl exits with
+ * status 1 here even when all went well; so do we. */
+static int list_all(int fd)
+{
+	struct nmreq_header hdr;
+	struct nmreq_vale_list l;
+
+	memset(&l, 0, sizeof(l));
+	nmreq_header_init(&hdr, NETMAP_REQ_VALE_LIST, &l);
+	for (;;) {
+		hdr.nr_name[0] = '\0';
+		if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+			if (errno == ENOENT)
+				break;
+			fprintf(stderr, "failed to list all: %s\n", strerror(errno));
+			return 1;
+		}
+		printf("%s bridge_idx %" PRIu16 " port_idx %" PRIu32 "\n", hdr.nr_name,
+		       l.nr_bridge_idx, l.nr_port_idx);
+		l.nr_port_idx++;
+	}
+	return 1;
+}
+
+static int print_stats(int fd, const char *port)
+{
+	struct nmreq_header hdr;
+	struct unm_vale_stats st;
+
+	memset(&st, 0, sizeof(st));
+	nmreq_header_init(&hdr, UNM_REQ_VALE_STATS, &st);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", port);
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0)
+		return -1;
+	printf("%s rx_pkts %" PRIu64 " rx_bytes %" PRIu64 " rx_drops %" PRIu64
+	       " tx_pkts %" PRIu64 " tx_bytes %" PRIu64 " tx_drops %" PRIu64
+	       " errors %" PRIu64 "\n", port, st.rx_pkts, st.rx_bytes, st.rx_drops,
+	       st.tx_pkts, st.tx_bytes, st.tx_drops, st.errors);
+	return 0;
+}
+
+/* -s: a port ("vale0:a", or a persistent "v0"), or every port of a switch
+ * ("vale0"). */
+static int stats(int fd, const char *name)
+{
+	struct nmreq_header hdr;
+	struct nmreq_vale_list l;
+	uint16_t bridge;
+	size_t nl = strlen(name);
+
+	if (strchr(name, ':') || strncmp(name, NM_BDG_NAME, strlen(NM_BDG_NAME)) != 0) {
+		if (print_stats(fd, name) < 0)
+			goto fail;
+		return 0;
+	}
+	memset(&l, 0, sizeof(l));
+	nmreq_header_init(&hdr, NETMAP_REQ_VALE_LIST, &l);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name);
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0)
+		goto fail;
+	bridge = l.nr_bridge_idx;
+	l.nr_port_idx = 0;
+	for (;;) {
+		hdr.nr_name[0] = '\0';
+		if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+			if (errno == ENOENT)
+				return 0;
+			goto fail;
+		}
+		if (l.nr_bridge_idx != bridge)
+			return 0;
+		if (strncmp(hdr.nr_name, name, nl) == 0 && hdr.nr_name[nl] == ':' &&
+		    print_stats(fd, hdr.nr_name) < 0 && errno != ENXIO)
+			goto fail;	/* ENXIO: it went away meanwhile */
+		l.nr_port_idx++;
+	}
+fail:
+	fprintf(stderr, "failed to obtain counters for %s: %s\n", name, strerror(errno));
+	return 1;
+}
+
+static int run(const struct ctl *c)
+{
+	struct nmreq_header hdr;
+	struct nmreq_vale_attach attach;
+	struct nmreq_vale_detach detach;
+	struct nmreq_vale_newif newif;
+	struct nmreq_vale_list list;
+	struct nmreq_vale_polling polling;
+	struct nmreq_port_info_get info;
+	const char *action = "";
+	int32_t mem_id;
+	int fd, rc = 0;
+
+	fd = open("/dev/netmap", O_RDWR);
+	if (fd < 0) {
+		perror("/dev/netmap");
+		return 1;
+	}
+	if (c->reqtype == UNM_REQ_VALE_STATS) {
+		rc = stats(fd, c->name);
+		close(fd);
+		return rc;
+	}
+	nmreq_header_init(&hdr, c->reqtype, NULL);
+	if (c->name)
+		snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", c->name);
+	switch (c->reqtype) {
+	case NETMAP_REQ_VALE_DELIF:
+		action = "remove";
+		break;
+	case NETMAP_REQ_VALE_NEWIF:
+		memset(&newif, 0, sizeof(newif));
+		parse_rings(c->config, &newif.nr_tx_slots, &newif.nr_rx_slots,
+			    &newif.nr_tx_rings, &newif.nr_rx_rings);
+		mem_id = parse_mem_id(c->mem_id);
+		if (mem_id < 0) {
+			close(fd);
+			return 1;
+		}
+		newif.nr_mem_id = (uint16_t)mem_id;
+		hdr.nr_body = (uintptr_t)&newif;
+		action = "create";
+		break;
+	case NETMAP_REQ_VALE_ATTACH:
+		memset(&attach, 0, sizeof(attach));
+		attach.reg.nr_mode = c->mode;
+		parse_rings(c->config, &attach.reg.nr_tx_slots, &attach.reg.nr_rx_slots,
+			    &attach.reg.nr_tx_rings, &attach.reg.nr_rx_rings);
+		mem_id = parse_mem_id(c->mem_id);
+		if (mem_id < 0) {
+			close(fd);
+			return 1;
+		}
+		attach.reg.nr_mem_id = (uint16_t)mem_id;
+		hdr.nr_body = (uintptr_t)&attach;
+		action = "attach";
+		break;
+	case NETMAP_REQ_VALE_DETACH:
+		memset(&detach, 0, sizeof(detach));
+		hdr.nr_body = (uintptr_t)&detach;
+		action = "detach";
+		break;
+	case NETMAP_REQ_VALE_LIST:
+		if (!c->name) {
+			rc = list_all(fd);
+			close(fd);
+			return rc;
+		}
+		memset(&list, 0, sizeof(list));
+		hdr.nr_body = (uintptr_t)&list;
+		action = "list";
+		break;
+	case NETMAP_REQ_VALE_POLLING_ENABLE:
+	case NETMAP_REQ_VALE_POLLING_DISABLE:
+		memset(&polling, 0, sizeof(polling));
+		parse_polling(c->config, &polling);
+		hdr.nr_body = (uintptr_t)&polling;
+		action = c->reqtype == NETMAP_REQ_VALE_POLLING_ENABLE ? "enable polling on" :
+			 "disable polling on";
+		break;
+	case NETMAP_REQ_PORT_INFO_GET:
+		memset(&info, 0, sizeof(info));
+		hdr.nr_body = (uintptr_t)&info;
+		action = "obtain info for";
+		break;
+	}
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+		int e = errno;
+
+		fprintf(stderr, "failed to %s %s: %s\n", action, c->name, strerror(e));
+		if (verbose)
+			fprintf(stderr, "(netmapd's log says why)\n");
+		close(fd);
+		return 1;
+	}
+	switch (c->reqtype) {
+	case NETMAP_REQ_VALE_NEWIF:
+		if (verbose) {
+			printf("tx_slots:   %" PRIu32 "\n", newif.nr_tx_slots);
+			printf("rx_slots:   %" PRIu32 "\n", newif.nr_rx_slots);
+			printf("tx_rings:   %" PRIu16 "\n", newif.nr_tx_rings);
+			printf("rx_ring:    %" PRIu16 "\n", newif.nr_rx_rings);
+			printf("mem_id:     %" PRIu16 "\n", newif.nr_mem_id);
+		}
+		break;
+	case NETMAP_REQ_VALE_ATTACH:
+		if (verbose)
+			printf("port_index: %" PRIu32 "\n", attach.port_index);
+		break;
+	case NETMAP_REQ_VALE_DETACH:
+		if (verbose)
+			printf("port_index: %" PRIu32 "\n", detach.port_index);
+		break;
+	case NETMAP_REQ_VALE_LIST:
+		printf("bridge_idx: %" PRIu16 "\n", list.nr_bridge_idx);
+		printf("port_idx:   %" PRIu16 "\n", (uint16_t)list.nr_port_idx);
+		break;
+	case NETMAP_REQ_PORT_INFO_GET:
+		printf("memsize:    %" PRIu64 "\n", info.nr_memsize);
+		printf("tx_slots:   %" PRIu32 "\n", info.nr_tx_slots);
+		printf("rx_slots:   %" PRIu32 "\n", info.nr_rx_slots);
+		printf("tx_rings:   %" PRIu16 "\n", info.nr_tx_rings);
+		printf("rx_rings    %" PRIu16 "\n", info.nr_rx_rings);
+		printf("mem_id:     %" PRIu16 "\n", info.nr_mem_id);
+		break;
+	}
+	close(fd);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .mode = NR_REG_ALL_NIC };
+	int ch;
+
+	while ((ch = getopt(argc, argv, "d:a:h:g:l:n:r:s:C:p:P:m:v")) != -1) {
+		switch (ch) {
+		case 'd': c.reqtype = NETMAP_REQ_VALE_DETACH; c.name = optarg; break;
+		case 'a':
+			c.reqtype = NETMAP_REQ_VALE_ATTACH;
+			c.mode = NR_REG_ALL_NIC;
+			c.name = optarg;
+			break;
+		case 'h':
+			c.reqtype = NETMAP_REQ_VALE_ATTACH;
+			c.mode = NR_REG_NIC_SW;
+			c.name = optarg;
+			break;
+		case 'n': c.reqtype = NETMAP_REQ_VALE_NEWIF; c.name = optarg; break;
+		case 'r': c.reqtype = NETMAP_REQ_VALE_DELIF; c.name = optarg; break;
+		case 'g': c.reqtype = NETMAP_REQ_PORT_INFO_GET; c.name = optarg; break;
+		case 'l':
+			c.reqtype = NETMAP_REQ_VALE_LIST;
+			c.name = optarg;
+			if (strncmp(optarg, NM_BDG_NAME, strlen(NM_BDG_NAME)) != 0) {
+				fprintf(stderr, "invalid vale port name: '%s'\n", optarg);
+				usage(1);
+			}
+			break;
+		case 's': c.reqtype = UNM_REQ_VALE_STATS; c.name = optarg; break;
+		case 'C': c.config = optarg; break;
+		case 'p': c.reqtype = NETMAP_REQ_VALE_POLLING_ENABLE; c.name = optarg; break;
+		case 'P': c.reqtype = NETMAP_REQ_VALE_POLLING_DISABLE; c.name = optarg; break;
+		case 'm': c.mem_id = optarg; break;
+		case 'v': verbose++; break;
+		default:
+			usage(1);
+		}
+	}
+	if (optind != argc)
+		usage(1);
+	if (argc == 1) {
+		c.reqtype = NETMAP_REQ_VALE_LIST;
+		c.name = NULL;
+	}
+	if (!c.reqtype)
+		usage(1);
+	return run(&c);
+}
