@@ -208,9 +208,6 @@ int unm_poll_common(struct pollfd *fds, nfds_t n, const struct timespec *timeout
 		else if (fds[i].fd >= 0)
 			nother++;
 	}
-	if (timeout)
-		deadline = now_ns() + (int64_t)timeout->tv_sec * 1000000000 + timeout->tv_nsec;
-
 	for (;;) {
 		count = 0;
 		for (i = 0; i < n; i++) {
@@ -219,6 +216,11 @@ int unm_poll_common(struct pollfd *fds, nfds_t n, const struct timespec *timeout
 				count += fds[i].revents != 0;
 			}
 		}
+		/* the clock is read only once we may have to wait: a poll that
+		 * finds work at once (the busy case) costs no clock read */
+		if (count == 0 && timeout && deadline < 0)
+			deadline = now_ns() + (int64_t)timeout->tv_sec * 1000000000 +
+				   timeout->tv_nsec;
 		if (count == 0 && unm_poll_spin_us && (deadline < 0 || now_ns() < deadline)) {
 			spin_wait(fds, n, ports, deadline);
 			for (i = 0; i < n; i++) {
@@ -462,7 +464,7 @@ int unm_epoll_wait_common(int epfd, struct epoll_event *evs, int max, int timeou
 			  const sigset_t *sigmask)
 {
 	struct ep_rec *snap_small[16], **snap = snap_small, *r;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = -1;
 	int ns = 0, cap = 16, n, k, i, rc = -1;
 
 	pthread_mutex_lock(&recs_lock);
@@ -491,6 +493,9 @@ int unm_epoll_wait_common(int epfd, struct epoll_event *evs, int max, int timeou
 	}
 	for (;;) {
 		n = ep_eval(snap, ns, evs, max);
+		/* read the clock only once we may have to wait */
+		if (n == 0 && timeout_ms >= 0 && deadline < 0)
+			deadline = now_ns() + (int64_t)timeout_ms * 1000000;
 		if (n == 0 && unm_poll_spin_us && (deadline < 0 || now_ns() < deadline)) {
 			int64_t until = now_ns() + (int64_t)unm_poll_spin_us * 1000;
 
