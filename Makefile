@@ -53,6 +53,10 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN  := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 BENCH_BIN  := $(patsubst bench/src/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
+# Objects built through chained rules are intermediate to make, which
+# would delete them after the run (and print that after the test summary).
+.SECONDARY:
+
 .PHONY: all test check-asan bench demo install clean tests
 all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN)
 
