@@ -42,46 +42,7 @@
 
 #define PROG "17_legacy_api"
 
-static unsigned int n_checks, n_failed;
-static const char *section = "";
-
-static void __attribute__((format(printf, 2, 3)))
-check_fail(int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_failed++;
-	fprintf(stderr, PROG ":%d: [%s] FAIL: ", line, section);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-#define CHECK(cond, ...) do {						\
-	n_checks++;							\
-	if (!(cond))							\
-		check_fail(__LINE__, __VA_ARGS__);			\
-} while (0)
-
-#define EQ(got, want) do {						\
-	long long g_ = (long long)(got), w_ = (long long)(want);	\
-	CHECK(g_ == w_, "%s: got %lld, want %lld", #got, g_, w_);	\
-} while (0)
-
-#define ERR(got, want) do {						\
-	int g_ = (got), w_ = (want);					\
-	CHECK(g_ == w_, "%s: got %d (%s), want %d (%s)", #got,		\
-	    g_, g_ ? strerror(g_) : "success", w_,			\
-	    w_ ? strerror(w_) : "success");				\
-} while (0)
-
-#define DIE(...) do {							\
-	fprintf(stderr, PROG ":%d: setup failed: ", __LINE__);		\
-	fprintf(stderr, __VA_ARGS__);					\
-	fputc('\n', stderr);						\
-	exit(1);							\
-} while (0)
+#include "tcheck.h"
 
 static char prefix[16];		/* "l<pid>" */
 
