@@ -53,9 +53,12 @@ static int kill_kids(void)
 		}
 		if (log)
 			fclose(log);
+		/* netmapd leaves its socket's .lock (and our .log) behind */
 		unlink(sock);
-		strcat(sock, ".log");
-		unlink(sock);
+		snprintf(line, sizeof(line), "%s.log", sock);
+		unlink(line);
+		snprintf(line, sizeof(line), "%s.lock", sock);
+		unlink(line);
 		sock[0] = '\0';
 	}
 	return bad;
