@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Install what unetmap needs to build and test on Debian 12.
 # Run as root (or through sudo).  Safe to run again.
+#   scripts/install-deps.sh --list   prints the packages and installs nothing
 set -euo pipefail
-if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps: run as root (sudo $0)" >&2
-	exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
 # build: compilers (gcc and clang), make, pkg-config, libxdp and libbpf
 # (netmapd attaches the AF_XDP program; libxdp1 ships it);
 # tests: bc (runner timing), iproute2 (namespaces and veths), strace
 # (the syscall check), procps (pgrep), util-linux (taskset), ethtool
 # (offloads off on veths), iputils-ping and netcat-openbsd (kernel stacks
 # talking through netmap:IFNAME ports)
-apt-get install -y --no-install-recommends \
-	build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace \
-	procps util-linux ethtool iputils-ping netcat-openbsd
+PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd"
+if [ "${1:-}" = --list ]; then
+	echo "$PACKAGES"
+	exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: run as root (sudo $0)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends $PACKAGES
