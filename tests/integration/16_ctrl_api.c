@@ -41,27 +41,6 @@
 
 #include "tcheck.h"
 
-static char prefix[16];		/* "c<pid>", keeps names short */
-
-/* A port name of our own: prefix + suffix.  ni_name holds 15 chars, so
- * the names used for ni_name checks stay short. */
-static const char *
-pname(char *buf, size_t len, const char *suffix)
-{
-	snprintf(buf, len, "%s%s", prefix, suffix);
-	return buf;
-}
-
-static int
-dev_open(void)
-{
-	int fd = open("/dev/netmap", O_RDWR);
-
-	if (fd < 0)
-		DIE("open(/dev/netmap): %s", strerror(errno));
-	return fd;
-}
-
 static void
 hdr_init(struct nmreq_header *h, uint16_t type, const char *name, void *body)
 {

@@ -44,25 +44,6 @@
 
 #include "tcheck.h"
 
-static char prefix[16];		/* "l<pid>" */
-
-static const char *
-pname(char *buf, size_t len, const char *fmt_suffix)
-{
-	snprintf(buf, len, "%s%s", prefix, fmt_suffix);
-	return buf;
-}
-
-static int
-dev_open(void)
-{
-	int fd = open("/dev/netmap", O_RDWR);
-
-	if (fd < 0)
-		DIE("open(/dev/netmap): %s", strerror(errno));
-	return fd;
-}
-
 /* a legacy request for name (truncated to the 16-byte field) */
 static void
 req_init(struct nmreq *req, const char *name, uint32_t version,

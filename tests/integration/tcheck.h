@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 
 static unsigned int n_checks, n_failed;
 static const char *section = "";
@@ -54,5 +56,26 @@ check_fail(int line, const char *fmt, ...)
 	fputc('\n', stderr);						\
 	exit(1);							\
 } while (0)
+
+static char prefix[16];		/* short per-run name prefix, set by main() */
+
+/* A port name of our own: prefix + suffix.  ni_name holds 15 chars, so
+ * the names used for ni_name checks stay short. */
+static const char *
+pname(char *buf, size_t len, const char *suffix)
+{
+	snprintf(buf, len, "%s%s", prefix, suffix);
+	return buf;
+}
+
+static int
+dev_open(void)
+{
+	int fd = open("/dev/netmap", O_RDWR);
+
+	if (fd < 0)
+		DIE("open(/dev/netmap): %s", strerror(errno));
+	return fd;
+}
 
 #endif
