@@ -38,30 +38,7 @@ ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
 check() { if eval "$1"; then ok "$2"; else bad "$2"; fi; }
 
-# wait until file $1 contains regex $2 (max $3 s)
-wait_for() {
-	local i
-	for i in $(seq $(($3 * 20))); do
-		grep -q -E "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-# wait for pid $1 to exit (max $2 s); its status in $wstatus
-wait_pid() {
-	local i
-	for i in $(seq $(($2 * 20))); do
-		if ! kill -0 "$1" 2>/dev/null; then
-			wait "$1"
-			wstatus=$?
-			return 0
-		fi
-		sleep 0.05
-	done
-	wstatus=124
-	return 1
-}
+. "$(dirname "$0")/tlib.sh"	# wait_for, wait_pid
 
 P="pipeP$$"
 NUM='[0-9]+\.[0-9]{3} [KMGT]?'

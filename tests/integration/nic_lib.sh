@@ -92,27 +92,7 @@ bg() {
 	pids+=($!)
 }
 
-wait_for() {
-	local i
-	for i in $(seq $(($3 * 20))); do
-		grep -q -E "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
-wait_pid() {
-	local i
-	for i in $(seq $(($2 * 20))); do
-		if ! kill -0 "$1" 2>/dev/null; then
-			wait "$1"
-			wstatus=$?
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/tlib.sh"	# wait_for, wait_pid
 
 # The runner's netmapd logs beside its socket; a private one where we say.
 nic_log=
