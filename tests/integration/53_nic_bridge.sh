@@ -49,26 +49,7 @@ else
 fi
 echo "mode: $IF_ba $(nic_mode "$IF_ba"), $IF_bb $(nic_mode "$IF_bb")"
 
-if ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 2 "$net.0.2" >"$tmp/ping" 2>&1; then
-	ok "ping A -> B: $(grep -o '[0-9]* received' "$tmp/ping")"
-else
-	bad "ping A -> B"; cat "$tmp/ping"
-fi
-
-head -c 4000000 /dev/urandom >"$tmp/send"
-bg ip netns exec "$NS_B" timeout 30 sh -c "nc -l -p 5001 >'$tmp/recv'"
-lp=$!
-sleep 0.5
-if ip netns exec "$NS_A" timeout 30 sh -c "nc -N -w 10 $net.0.2 5001 <'$tmp/send'"; then
-	wait_pid "$lp" 15
-	if cmp -s "$tmp/send" "$tmp/recv"; then
-		ok "TCP A -> B: 4000000 bytes, identical"
-	else
-		bad "TCP A -> B: received $(stat -c %s "$tmp/recv" 2>/dev/null) bytes, differ"
-	fi
-else
-	bad "TCP A -> B: nc failed"
-fi
+stacks_talk "$net.0.2" 5001 4000000 ""
 
 kill -INT "$brp"
 if wait_pid "$brp" 10; then

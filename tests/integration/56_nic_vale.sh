@@ -54,25 +54,7 @@ fi
 echo "mode: $IF_sa $(nic_mode "$IF_sa"), $IF_sb $(nic_mode "$IF_sb") (through their forwarders)"
 
 # the forwarders register right after the attach: allow a second
-if ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 2 "$net.2.2" >"$tmp/ping" 2>&1; then
-	ok "ping A -> B through $sw: $(grep -o '[0-9]* received' "$tmp/ping")"
-else
-	bad "ping A -> B through $sw"; cat "$tmp/ping"
-fi
-head -c 2000000 /dev/urandom >"$tmp/send"
-bg ip netns exec "$NS_B" timeout 30 sh -c "nc -l -p 5002 >'$tmp/recv'"
-lp=$!
-sleep 0.5
-if ip netns exec "$NS_A" timeout 30 sh -c "nc -N -w 10 $net.2.2 5002 <'$tmp/send'"; then
-	wait_pid "$lp" 15
-	if cmp -s "$tmp/send" "$tmp/recv"; then
-		ok "TCP A -> B through $sw: 2000000 bytes, identical"
-	else
-		bad "TCP through $sw: received $(stat -c %s "$tmp/recv" 2>/dev/null) bytes, differ"
-	fi
-else
-	bad "TCP through $sw: nc failed"
-fi
+stacks_talk "$net.2.2" 5002 2000000 " through $sw"
 
 if ip netns exec "$NS_M" timeout 10 "$PG" -i "netmap:$IF_sa" -f rx -n 1 -w 0 >"$tmp/busy" 2>&1; then
 	bad "netmap:$IF_sa opened while attached"

@@ -17,6 +17,8 @@
 #   wait_pid PID SECS            until PID exits; status in $wstatus
 #   nic_mode IFNAME              the mode netmapd logged for IFNAME, or "?"
 #   xdp_attached NS IF           true if an XDP program is on NS/IF
+#   stacks_talk DST PORT BYTES WHAT  NS_A pings DST, then sends BYTES over
+#                                TCP to DST:PORT in NS_B; compared
 set -u
 
 nic_init() {
@@ -93,6 +95,32 @@ bg() {
 }
 
 . "$(dirname "${BASH_SOURCE[0]}")/tlib.sh"	# wait_for, wait_pid
+
+# The two kernel stacks talk through what joins NS_A and NS_B: ping DST,
+# then BYTES of random data over TCP to DST:PORT, compared byte for byte.
+# WHAT names the path in the messages.  Uses $tmp, ok and bad.
+stacks_talk() { # DST PORT BYTES WHAT
+	local dst=$1 port=$2 bytes=$3 what=$4 lp
+	if ip netns exec "$NS_A" ping -c 5 -i 0.2 -W 2 "$dst" >"$tmp/ping" 2>&1; then
+		ok "ping A -> B$what: $(grep -o '[0-9]* received' "$tmp/ping")"
+	else
+		bad "ping A -> B$what"; cat "$tmp/ping"
+	fi
+	head -c "$bytes" /dev/urandom >"$tmp/send"
+	bg ip netns exec "$NS_B" timeout 30 sh -c "nc -l -p $port >'$tmp/recv'"
+	lp=$!
+	sleep 0.5
+	if ip netns exec "$NS_A" timeout 30 sh -c "nc -N -w 10 $dst $port <'$tmp/send'"; then
+		wait_pid "$lp" 15
+		if cmp -s "$tmp/send" "$tmp/recv"; then
+			ok "TCP A -> B$what: $bytes bytes, identical"
+		else
+			bad "TCP A -> B$what: received $(stat -c %s "$tmp/recv" 2>/dev/null) bytes, differ"
+		fi
+	else
+		bad "TCP A -> B$what: nc failed"
+	fi
+}
 
 # The runner's netmapd logs beside its socket; a private one where we say.
 nic_log=
