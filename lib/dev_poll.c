@@ -165,19 +165,36 @@ static const struct timespec *remaining(int64_t deadline, struct timespec *ts)
 	return ts;
 }
 
-static void spin_wait(struct pollfd *fds, nfds_t n, struct unm_port **ports, int64_t deadline)
+/* Evaluate every port of the set into its revents; returns how many are
+ * ready.  Ordinary descriptors are left alone. */
+static int eval_ports(struct pollfd *fds, nfds_t n, struct unm_port **ports)
+{
+	int count = 0;
+	nfds_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ports[i]) {
+			fds[i].revents = unm_port_eval(ports[i], fds[i].events);
+			count += fds[i].revents != 0;
+		}
+	}
+	return count;
+}
+
+/* Re-evaluate for up to unm_poll_spin_us (or the deadline); returns the
+ * number of ports ready, with their revents set. */
+static int spin_wait(struct pollfd *fds, nfds_t n, struct unm_port **ports, int64_t deadline)
 {
 	int64_t until = now_ns() + (int64_t)unm_poll_spin_us * 1000;
-	nfds_t i;
+	int count;
 
 	if (deadline >= 0 && deadline < until)
 		until = deadline;
-	while (now_ns() < until) {
-		for (i = 0; i < n; i++)
-			if (ports[i] && unm_port_eval(ports[i], fds[i].events))
-				return;
+	do {
 		__builtin_ia32_pause();
-	}
+		count = eval_ports(fds, n, ports);
+	} while (count == 0 && now_ns() < until);
+	return count;
 }
 
 int unm_poll_common(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
@@ -189,7 +206,8 @@ int unm_poll_common(struct pollfd *fds, nfds_t n, const struct timespec *timeout
 	struct timespec ts;
 	int64_t deadline = -1;
 	nfds_t i, nports = 0, nother = 0;
-	int count, r, rc = -1;
+	int count = 0, r, rc = -1;
+	bool fresh = false;
 
 	if (n > 32) {
 		tmp = malloc(n * sizeof(*tmp));
@@ -209,27 +227,17 @@ int unm_poll_common(struct pollfd *fds, nfds_t n, const struct timespec *timeout
 			nother++;
 	}
 	for (;;) {
-		count = 0;
-		for (i = 0; i < n; i++) {
-			if (ports[i]) {
-				fds[i].revents = unm_port_eval(ports[i], fds[i].events);
-				count += fds[i].revents != 0;
-			}
-		}
+		/* fresh: the ports' revents already hold a current evaluation */
+		if (!fresh)
+			count = eval_ports(fds, n, ports);
+		fresh = false;
 		/* the clock is read only once we may have to wait: a poll that
 		 * finds work at once (the busy case) costs no clock read */
 		if (count == 0 && timeout && deadline < 0)
 			deadline = now_ns() + (int64_t)timeout->tv_sec * 1000000000 +
 				   timeout->tv_nsec;
-		if (count == 0 && unm_poll_spin_us && (deadline < 0 || now_ns() < deadline)) {
-			spin_wait(fds, n, ports, deadline);
-			for (i = 0; i < n; i++) {
-				if (ports[i]) {
-					fds[i].revents = unm_port_eval(ports[i], fds[i].events);
-					count += fds[i].revents != 0;
-				}
-			}
-		}
+		if (count == 0 && unm_poll_spin_us && (deadline < 0 || now_ns() < deadline))
+			count = spin_wait(fds, n, ports, deadline);
 		if (count > 0 || (deadline >= 0 && now_ns() >= deadline)) {
 			/* ready (or out of time): look at the others once */
 			if (nother) {
@@ -255,13 +263,12 @@ int unm_poll_common(struct pollfd *fds, nfds_t n, const struct timespec *timeout
 		for (i = 0; i < n; i++)
 			if (ports[i])
 				unm_port_arm(ports[i], fds[i].events);
-		for (i = 0; i < n && count == 0; i++)
-			if (ports[i] && unm_port_eval(ports[i], fds[i].events))
-				count++;
+		count = eval_ports(fds, n, ports);
 		if (count) {
 			for (i = 0; i < n; i++)
 				if (ports[i])
 					unm_port_disarm(ports[i]);
+			fresh = true;
 			continue;
 		}
 		for (i = 0; i < n; i++) {
@@ -281,19 +288,18 @@ int unm_poll_common(struct pollfd *fds, nfds_t n, const struct timespec *timeout
 		}
 		if (r < 0)
 			goto out;
-		count = 0;
+		count = eval_ports(fds, n, ports);
 		for (i = 0; i < n; i++) {
-			if (ports[i]) {
-				fds[i].revents = unm_port_eval(ports[i], fds[i].events);
-			} else {
+			if (!ports[i]) {
 				fds[i].revents = tmp[i].revents;
+				count += fds[i].revents != 0;
 			}
-			count += fds[i].revents != 0;
 		}
 		if (count > 0 || (deadline >= 0 && now_ns() >= deadline)) {
 			rc = count;
 			goto out;
 		}
+		fresh = true;	/* nothing ready: no need to evaluate again */
 	}
 out:
 	if (tmp != tmp_small) {
