@@ -95,7 +95,8 @@ struct unm_ring_ctl {
 	/* line 3: private to the binders' sync code, under lock; kept apart
 	 * from line 0 so that the other side's reads of app_idx do not
 	 * bounce the line every sync writes */
-	_Atomic uint32_t lock;		/* 0 free, else pid of the sync owner */
+	_Atomic uint64_t lock;		/* 0 free, else the sync owner:
+					 * pid | start time << 32 (sync.c) */
 	uint32_t hwcur;			/* netmap's kring state, shared by all */
 	uint32_t hwtail;		/*   binders of the ring */
 	uint32_t rhead;			/* head/cur validated at the last sync */
@@ -103,7 +104,7 @@ struct unm_ring_ctl {
 	uint32_t errors;		/* prologue violations seen */
 	uint32_t kx[4];			/* per-kind sync state (NIC rings:
 					 * AF_PACKET receive cursor) */
-	uint8_t  pad3[64 - 10 * 4];
+	uint8_t  pad3[64 - 8 - 9 * 4];
 };
 
 /* ctl->state bits (written by netmapd) */

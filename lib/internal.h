@@ -72,6 +72,8 @@ struct unm_ring {
 	uint32_t buf_size;
 	uint8_t dir;			/* UNM_DIR_* */
 	bool armed;			/* we set ctl->app_sleep */
+	uint64_t busy_owner;		/* sync lock: the other owner we saw, */
+	uint64_t busy_since;		/*   and since when (ns, monotonic) */
 	int kick_fd;			/* eventfd of the other side's sleepers */
 	struct unm_port *port;
 	void *priv;			/* per-kind state (NIC sockets' rings) */
@@ -97,19 +99,35 @@ struct unm_port {
 	pthread_mutex_t ctl_lock;	/* one control request at a time */
 };
 
+/*
+ * The kring state of one sync (netmap's nr_hwcur / nr_hwtail, plus
+ * per-kind state).  It lives in the ring's control block, which every
+ * party mapping the region can write, so ring_sync() reads it once into
+ * this private copy, validates it against the trusted slot count, hands
+ * the copy to the kind's sync, and writes it back at the end: nothing a
+ * peer writes meanwhile is ever used.  A kind's sync keeps hwcur and
+ * hwtail below the slot count and validates kx[] itself.
+ */
+struct unm_kring {
+	uint32_t hwcur;
+	uint32_t hwtail;
+	uint32_t kx[4];
+};
+
 /* Per port kind: the "hardware" half of txsync/rxsync.  Called with the
- * ring's sync lock held, after the prologue validated head and cur.  They
- * update ctl->hwcur / ctl->hwtail; the caller copies hwtail into ring->tail.
- * They return 0 or -errno (the ring's device failed: poll() reports
- * POLLERR).  Optional bind/unbind set up and release per-kind state (the
- * extra part of the REGISTER reply after ring[], and the descriptors,
- * which stay the port's: bind must not close them).  Optional arm is
- * called with true by unm_port_arm() (the caller re-checks the rings
- * next, then sleeps on wake_ep) and with false by unm_port_disarm(). */
+ * ring's sync lock held, after the prologue validated head and cur,
+ * with the validated kring state in *k, which they update; the caller
+ * stores it and copies hwtail into ring->tail.  They return 0 or -errno
+ * (the ring's device failed: poll() reports POLLERR).  Optional
+ * bind/unbind set up and release per-kind state (the extra part of the
+ * REGISTER reply after ring[], and the descriptors, which stay the
+ * port's: bind must not close them).  Optional arm is called with true by
+ * unm_port_arm() (the caller re-checks the rings next, then sleeps on
+ * wake_ep) and with false by unm_port_disarm(). */
 struct unm_port_ops {
 	const char *name;
-	int (*txsync)(struct unm_ring *r, uint32_t head);
-	int (*rxsync)(struct unm_ring *r, uint32_t head);
+	int (*txsync)(struct unm_ring *r, struct unm_kring *k, uint32_t head);
+	int (*rxsync)(struct unm_ring *r, struct unm_kring *k, uint32_t head);
 	int (*bind)(struct unm_port *p, char *base, const struct unm_bind_info *bi,
 		    size_t len, const int *fds, unsigned nfds);
 	void (*unbind)(struct unm_port *p);
@@ -127,6 +145,7 @@ bool unm_any_ports(void);
 
 /* daemon connection (ctl_client.c) */
 int unm_ctl_connect(void);
+
 int unm_ctl_call(struct unm_port *p, uint16_t type, const void *payload, uint32_t len,
 		 void *reply, uint32_t *reply_len, int *fds, unsigned *nfds);
 

@@ -7,24 +7,19 @@
  */
 #include "internal.h"
 
-static int null_sync(struct unm_ring *r, uint32_t head)
+static int null_sync(struct unm_ring *r, struct unm_kring *k, uint32_t head)
 {
 	(void)r;
+	(void)k;
 	(void)head;
 	return 0;
 }
 
-static int sink_txsync(struct unm_ring *r, uint32_t head)
+/* TX sink and RX source alike: every slot handed over comes back full */
+static int loop_sync(struct unm_ring *r, struct unm_kring *k, uint32_t head)
 {
-	r->ctl->hwcur = head;
-	r->ctl->hwtail = unm_idx_prev(head, r->n);
-	return 0;
-}
-
-static int source_rxsync(struct unm_ring *r, uint32_t head)
-{
-	r->ctl->hwcur = head;
-	r->ctl->hwtail = unm_idx_prev(head, r->n);
+	k->hwcur = head;
+	k->hwtail = unm_idx_prev(head, r->n);
 	return 0;
 }
 
@@ -36,6 +31,6 @@ const struct unm_port_ops unm_null_ops = {
 
 const struct unm_port_ops unm_nullsink_ops = {
 	.name = "null-sink",
-	.txsync = sink_txsync,
-	.rxsync = source_rxsync,
+	.txsync = loop_sync,
+	.rxsync = loop_sync,
 };

@@ -145,16 +145,16 @@ static uint32_t tx_send(struct unm_ring *r, struct pkt_ring *pr, uint32_t first,
 	return k;
 }
 
-static int pkt_txsync(struct unm_ring *r, uint32_t head)
+static int pkt_txsync(struct unm_ring *r, struct unm_kring *k, uint32_t head)
 {
 	struct pkt_ring *pr = r->priv;
 	uint32_t n = r->n, first;
 	int err = unm_nic_state_err(r);
 
-	r->ctl->hwcur = head;
-	first = unm_idx_add(r->ctl->hwtail, 1, n);
+	k->hwcur = head;
+	first = unm_idx_add(k->hwtail, 1, n);
 	if (first != head)
-		r->ctl->hwtail = unm_idx_prev(tx_send(r, pr, first, head, &err), n);
+		k->hwtail = unm_idx_prev(tx_send(r, pr, first, head, &err), n);
 	return err;
 }
 
@@ -207,19 +207,22 @@ static bool rx_frame(struct unm_ring *r, struct pkt_ring *pr, const char *blk, u
 	return true;
 }
 
-static int pkt_rxsync(struct unm_ring *r, uint32_t head)
+static int pkt_rxsync(struct unm_ring *r, struct unm_kring *k, uint32_t head)
 {
 	struct pkt_ring *pr = r->priv;
-	uint32_t n = r->n, hwcur = head, t = r->ctl->hwtail, end;
-	uint32_t bi = r->ctl->kx[0], done = r->ctl->kx[1], off = r->ctl->kx[2];
+	uint32_t n = r->n, hwcur = head, t = k->hwtail, end;
+	uint32_t bi = k->kx[0], done = k->kx[1], off = k->kx[2];
 	int err = unm_nic_state_err(r);
 
 	/* copies: released slots simply come back */
-	r->ctl->hwcur = hwcur;
+	k->hwcur = hwcur;
 	end = unm_idx_prev(hwcur, n);
-	if (bi >= pr->blk_nr) {
+	/* the cursor is ours but lives in shared memory: a value that
+	 * cannot be ours restarts at the first block */
+	if (bi >= pr->blk_nr || off >= pr->blk_size) {
 		bi = 0;
 		done = 0;
+		off = 0;
 	}
 	while (t != end) {
 		struct tpacket_block_desc *bd = (void *)(pr->map + (size_t)bi * pr->blk_size);
@@ -260,10 +263,10 @@ static int pkt_rxsync(struct unm_ring *r, uint32_t head)
 		done = 0;
 		off = 0;
 	}
-	r->ctl->kx[0] = bi;
-	r->ctl->kx[1] = done;
-	r->ctl->kx[2] = off;
-	r->ctl->hwtail = t;
+	k->kx[0] = bi;
+	k->kx[1] = done;
+	k->kx[2] = off;
+	k->hwtail = t;
 	return err;
 }
 

@@ -140,13 +140,13 @@ static int tx_kick(struct xdp_ring *x, uint32_t prod)
 	return 0;
 }
 
-static int xdp_txsync(struct unm_ring *r, uint32_t head)
+static int xdp_txsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
 {
 	struct xdp_ring *x = r->priv;
 	struct netmap_ring *ring = r->ring;
 	struct xdp_desc *desc = x->q.desc;
-	uint32_t n = r->n, hwcur = r->ctl->hwcur, hwtail = r->ctl->hwtail, k, prod, prod0;
-	uint32_t in_chain = r->ctl->kx[0];
+	uint32_t n = r->n, hwcur = kr->hwcur, hwtail = kr->hwtail, k, prod, prod0;
+	uint32_t in_chain = kr->kx[0] != 0;
 	int err = unm_nic_state_err(r), kerr;
 
 	hwtail = tx_reap(r, x, hwcur, hwtail);
@@ -176,9 +176,9 @@ static int xdp_txsync(struct unm_ring *r, uint32_t head)
 		prod++;
 	}
 	if (k != hwcur) {
-		r->ctl->kx[0] = in_chain;
+		kr->kx[0] = in_chain;
 		hwcur = k;
-		r->ctl->hwcur = hwcur;
+		kr->hwcur = hwcur;
 		/* R: publishes the descriptors to the kernel */
 		atomic_store_explicit(x->q.prod, prod, memory_order_release);
 	}
@@ -200,7 +200,7 @@ static int xdp_txsync(struct unm_ring *r, uint32_t head)
 		}
 		hwtail = tx_reap(r, x, hwcur, hwtail);
 	}
-	r->ctl->hwtail = hwtail;
+	kr->hwtail = hwtail;
 	return err;
 }
 
@@ -228,12 +228,12 @@ static void rx_post(struct unm_ring *r, struct xdp_ring *x, uint32_t from, uint3
 		recvfrom(x->sock.fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
-static int xdp_rxsync(struct unm_ring *r, uint32_t head)
+static int xdp_rxsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
 {
 	struct xdp_ring *x = r->priv;
 	struct netmap_ring *ring = r->ring;
 	const struct xdp_desc *desc = x->q.desc;
-	uint32_t n = r->n, hwcur = r->ctl->hwcur, hwtail = r->ctl->hwtail, end;
+	uint32_t n = r->n, hwcur = kr->hwcur, hwtail = kr->hwtail, end;
 	uint32_t cons, prod, avail, i, t;
 	int err = unm_nic_state_err(r);
 
@@ -241,7 +241,7 @@ static int xdp_rxsync(struct unm_ring *r, uint32_t head)
 		/* the slots that became the kernel's */
 		rx_post(r, x, unm_idx_prev(hwcur, n), unm_idx_prev(head, n));
 		hwcur = head;
-		r->ctl->hwcur = hwcur;
+		kr->hwcur = hwcur;
 	}
 	cons = atomic_load_explicit(x->q.cons, memory_order_relaxed);
 	/* A: pairs with the kernel's release of the RX descriptors */
@@ -280,7 +280,7 @@ static int xdp_rxsync(struct unm_ring *r, uint32_t head)
 	}
 	/* R: hands the descriptors back to the kernel */
 	atomic_store_explicit(x->q.cons, cons + avail, memory_order_release);
-	r->ctl->hwtail = t;
+	kr->hwtail = t;
 	return err;
 }
 
