@@ -24,7 +24,7 @@
 /* Covers the message formats and the region layout (unm_layout.h): any
  * change to either bumps it, so a library never drives rings laid out by
  * a netmapd of another version (the connection fails with EPROTO). */
-#define UNM_WIRE_VERSION  3u
+#define UNM_WIRE_VERSION  4u
 #define UNM_WIRE_MAX      (64u * 1024u)	/* largest message, header included */
 #define UNM_WIRE_MAXFDS   64u	/* NIC binds pass one socket per queue */
 
@@ -40,9 +40,16 @@ struct unm_msg_hdr {
 	uint32_t magic;
 	uint16_t version;
 	uint16_t type;
-	uint32_t len;		/* payload bytes after this header */
+	uint32_t len;		/* payload bytes after this header, text
+				 * included */
 	int32_t  error;		/* replies: 0 or a positive errno */
+	uint32_t text_len;	/* replies: the last text_len bytes of the
+				 * payload are a NUL-terminated reason for
+				 * `error`, for people (0: none) */
+	uint32_t pad;
 };
+
+#define UNM_WIRE_TEXT_MAX 256u	/* longest reason, NUL included */
 
 struct unm_msg_hello {
 	uint32_t version;
@@ -112,10 +119,13 @@ struct unm_bind_info {
 
 /*
  * unm_wire_send - send one message with optional descriptors.
+ * @h		header; h->len is the length of `payload` alone
+ * @text	NULL, or a reason appended to the payload (truncated to
+ *		UNM_WIRE_TEXT_MAX; text_len and len are set accordingly)
  * Returns 0 or -errno.  Retries EINTR.
  */
 int unm_wire_send(int sock, const struct unm_msg_hdr *h, const void *payload,
-		  const int *fds, unsigned nfds);
+		  const char *text, const int *fds, unsigned nfds);
 
 /*
  * unm_wire_recv - receive one message into buf (at least UNM_WIRE_MAX
@@ -127,9 +137,30 @@ int unm_wire_send(int sock, const struct unm_msg_hdr *h, const void *payload,
  */
 ssize_t unm_wire_recv(int sock, void *buf, int *fds, unsigned *nfds);
 
+/* The reason text of a message unm_wire_recv() accepted ("" if none). */
+static inline const char *unm_wire_text(const void *buf)
+{
+	const struct unm_msg_hdr *h = (const struct unm_msg_hdr *)buf;
+
+	if (h->text_len == 0)
+		return "";
+	return (const char *)(h + 1) + h->len - h->text_len;
+}
+
+/*
+ * unm_socket_dir_ok - may a socket in `dir` be trusted by user `uid`?
+ * The directory must be a real directory (not a symlink) owned by uid or
+ * root, and nobody else may create or replace entries in it: not
+ * writable by group or others, unless sticky (as /tmp).  Returns 0, or
+ * -errno with a reason in msg.
+ */
+int unm_socket_dir_ok(const char *dir, uid_t uid, char *msg, size_t msglen);
+
 /* Where netmapd listens: $UNETMAP_SOCKET, else $XDG_RUNTIME_DIR/unetmap/
- * netmapd.sock, else /run/unetmap/netmapd.sock for root and
- * /tmp/unetmap-<uid>/netmapd.sock otherwise.  Returns 0 or -ENAMETOOLONG. */
+ * netmapd.sock, else /run/unetmap/netmapd.sock for root, else
+ * /run/user/<uid>/unetmap/netmapd.sock when the user's private runtime
+ * directory exists, else /tmp/unetmap-<uid>/netmapd.sock.  Returns 0 or
+ * -ENAMETOOLONG. */
 int unm_socket_path(char *buf, size_t len);
 
 #endif /* UNM_WIRE_H */

@@ -156,6 +156,7 @@ struct nmd_client {
 	int fd;
 	pid_t pid;
 	uid_t uid;
+	bool dead;		/* dropped (server.c): no more replies */
 	struct nmd_binding *bind;
 	struct nmd_client *next;
 };

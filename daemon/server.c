@@ -5,6 +5,15 @@
  * one at a time, in order, from a single thread: the control path is not
  * a fast path.  A client that sends anything malformed is disconnected;
  * nothing it does can stop the loop.
+ *
+ * Client lifetime has one owner, this file, and one way out,
+ * client_drop(): it marks the client dead, unbinds it, closes its
+ * connection and moves it to `buried`, exactly once whoever calls it and
+ * however often.  A dead client gets no reply (its descriptor number may
+ * already belong to something else) and its memory stays valid until the
+ * current batch of events, which may still name it, is over.  Reaping
+ * hung-up clients in the middle of a request never drops the client that
+ * request came from: the loop sees its hang-up once the reply is out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,9 +35,11 @@
 volatile int nmd_stop;
 static struct nmd_client *clients;
 static struct nmd_client *buried;	/* dropped during a batch, freed after it */
+static struct nmd_client *serving;	/* the client whose request runs now */
 static int the_ep = -1;
 static int nclients;
 static uint64_t instance_id;
+static int reserve_fd = -1;		/* spare descriptor for EMFILE (accept) */
 
 static void on_signal(int sig)
 {
@@ -76,6 +87,25 @@ int nmd_server_listen(const char *path, int *lockfd)
 		nmd_err("cannot create the directory of %s: %s", path, strerror(-err));
 		return err;
 	}
+	{
+		/* a directory somebody else made (or can write into) would let
+		 * them put their own socket where our clients look for ours */
+		char dir[sizeof(sa.sun_path)], why[256], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		else
+			snprintf(dir, sizeof(dir), ".");
+		err = unm_socket_dir_ok(dir, geteuid(), why, sizeof(why));
+		if (err) {
+			nmd_err("refusing to listen on %s: %s", path, why);
+			return err;
+		}
+	}
 	snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
 	lk = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lk < 0) {
@@ -107,27 +137,21 @@ fail:
 	return err;
 }
 
-static bool is_buried(const struct nmd_client *c)
-{
-	const struct nmd_client *b;
-
-	for (b = buried; b; b = b->next)
-		if (b == c)
-			return true;
-	return false;
-}
-
-/* Unbind and disconnect a client.  The struct itself is freed after the
- * current batch of events, which may still name it. */
+/* Unbind and disconnect a client, once.  The struct itself is freed
+ * after the current batch of events, which may still name it. */
 static void client_drop(int ep, struct nmd_client *c, const char *why)
 {
 	struct nmd_client **pp;
 
+	if (c->dead)
+		return;
+	c->dead = true;
 	if (why)
 		nmd_info("client %d disconnected: %s", (int)c->pid, why);
 	nmd_unbind(c);
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	c->fd = -1;
 	for (pp = &clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -155,7 +179,8 @@ static void free_buried(void)
  * hang-up, which the kernel signals the moment the last copy of the
  * descriptor is closed.  Calling this before a REGISTER makes "close,
  * then open the same rings again" behave as with the kernel, whatever
- * order the events come in.
+ * order the events come in.  The client being served is left alone (see
+ * the top of the file).
  */
 void nmd_reap_hangups(void)
 {
@@ -168,9 +193,76 @@ void nmd_reap_hangups(void)
 	for (i = 0; i < n; i++) {
 		struct nmd_client *c = evs[i].data.ptr;
 
-		if (c && !is_buried(c) && (evs[i].events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+		if (c && c != serving && !c->dead &&
+		    (evs[i].events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
 			client_drop(the_ep, c, NULL);
 	}
+}
+
+static int reply_text(struct nmd_client *c, uint16_t type, int error, const void *payload,
+		      uint32_t len, const int *fds, unsigned nfds, const char *text)
+{
+	struct unm_msg_hdr h = {
+		.magic = UNM_WIRE_MAGIC, .version = UNM_WIRE_VERSION,
+		.type = type, .len = len, .error = error,
+	};
+
+	if (c->dead)
+		return -EPIPE;	/* its descriptor number may be another's now */
+	return unm_wire_send(c->fd, &h, payload, error && text && *text ? text : NULL,
+			     fds, nfds);
+}
+
+static int reply(struct nmd_client *c, uint16_t type, int error, const void *payload,
+		 uint32_t len, const int *fds, unsigned nfds)
+{
+	return reply_text(c, type, error, payload, len, fds, nfds, NULL);
+}
+
+/* Say why a connection is refused, then close it (no client struct). */
+static void refuse(int fd, int error, const char *why)
+{
+	struct unm_msg_hdr h = {
+		.magic = UNM_WIRE_MAGIC, .version = UNM_WIRE_VERSION,
+		.type = UNM_MSG_HELLO, .error = error,
+	};
+
+	unm_wire_send(fd, &h, NULL, why, NULL, 0);
+	close(fd);
+}
+
+/*
+ * Out of descriptors, accept() fails and leaves the listener readable:
+ * looping on it would burn a CPU and fill the log.  So one descriptor is
+ * kept in reserve; when accept() says EMFILE or ENFILE we give it up,
+ * accept the client, tell it why it cannot be served, close it and take
+ * the reserve again.  The log says so at most once every 10 s.
+ */
+static void out_of_fds(int lfd, int err)
+{
+	static time_t last_log;
+	static unsigned long refused;
+	char why[160];
+	time_t now = time(NULL);
+	int fd;
+
+	refused++;
+	if (now - last_log >= 10) {
+		nmd_warn("out of file descriptors (%s): refusing new clients (%lu so far)",
+			 strerror(err), refused);
+		last_log = now;
+	}
+	if (reserve_fd >= 0) {
+		close(reserve_fd);
+		reserve_fd = -1;
+	}
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0) {
+		snprintf(why, sizeof(why), "netmapd is out of file descriptors (%s); "
+			 "close some ports or raise its RLIMIT_NOFILE", strerror(err));
+		refuse(fd, err, why);
+	}
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 static void client_accept(int ep, int lfd)
@@ -184,19 +276,26 @@ static void client_accept(int ep, int lfd)
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EMFILE || errno == ENFILE)
+				out_of_fds(lfd, errno);
+			else if (errno != EAGAIN && errno != EINTR)
 				nmd_warn("accept: %s", strerror(errno));
 			return;
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
 		    (cred.uid != geteuid() && cred.uid != 0)) {
-			nmd_warn("refusing a client of another user (uid %d)", (int)cred.uid);
-			close(fd);
+			char why[160];
+
+			nmd_warn("refusing a client of another user (uid %d, pid %d)",
+				 (int)cred.uid, (int)cred.pid);
+			snprintf(why, sizeof(why), "this netmapd serves uid %u and root only, "
+				 "not uid %u", (unsigned)geteuid(), (unsigned)cred.uid);
+			refuse(fd, EACCES, why);
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
-			close(fd);
+			refuse(fd, ENOMEM, "netmapd is out of memory");
 			continue;
 		}
 		c->fd = fd;
@@ -213,17 +312,6 @@ static void client_accept(int ep, int lfd)
 		nclients++;
 		nmd_debug("client %d connected", (int)c->pid);
 	}
-}
-
-static int reply(struct nmd_client *c, uint16_t type, int error, const void *payload,
-		 uint32_t len, const int *fds, unsigned nfds)
-{
-	struct unm_msg_hdr h = {
-		.magic = UNM_WIRE_MAGIC, .version = UNM_WIRE_VERSION,
-		.type = type, .len = len, .error = error,
-	};
-
-	return unm_wire_send(c->fd, &h, payload, fds, nfds);
 }
 
 /* Decode a flattened NMREQ in place.  Returns 0, or -EPROTO for a message
@@ -273,13 +361,15 @@ static int serve_nmreq(struct nmd_client *c, char *payload, uint32_t len)
 		if (len + r.bind_len > sizeof(out) - sizeof(struct unm_msg_hdr)) {
 			free(r.bind);
 			nmd_unbind(c);
-			return reply(c, UNM_MSG_NMREQ, ENOMEM, out, len, NULL, 0);
+			return reply_text(c, UNM_MSG_NMREQ, ENOMEM, out, len, NULL, 0,
+					  "the port's description does not fit in a reply");
 		}
 		memcpy(out + len, r.bind, r.bind_len);
 		len += (uint32_t)r.bind_len;
 		free(r.bind);
 	}
-	err = reply(c, UNM_MSG_NMREQ, -err, out, len, r.fds, err ? 0 : r.nfds);
+	err = reply_text(c, UNM_MSG_NMREQ, -err, out, len, r.fds, err ? 0 : r.nfds,
+			 r.msg_text);
 	if (err < 0 && c->bind) {
 		/* the client will never know it is bound */
 		nmd_unbind(c);
@@ -304,12 +394,18 @@ static void client_serve(int ep, struct nmd_client *c)
 		return;
 	}
 	if (h->version != UNM_WIRE_VERSION) {
+		char why[128];
+
 		nmd_warn("client %d speaks protocol version %u, this netmapd %u: refused",
 			 (int)c->pid, h->version, UNM_WIRE_VERSION);
-		reply(c, UNM_MSG_HELLO, EPROTONOSUPPORT, NULL, 0, NULL, 0);
+		snprintf(why, sizeof(why), "netmapd speaks control protocol version %u, "
+			 "the library %u: use a netmapd of the same release",
+			 UNM_WIRE_VERSION, h->version);
+		reply_text(c, UNM_MSG_HELLO, EPROTONOSUPPORT, NULL, 0, NULL, 0, why);
 		client_drop(ep, c, NULL);
 		return;
 	}
+	serving = c;
 	switch (h->type) {
 	case UNM_MSG_HELLO: {
 		struct unm_msg_hello hello = {
@@ -320,7 +416,7 @@ static void client_serve(int ep, struct nmd_client *c)
 		break;
 	}
 	case UNM_MSG_NMREQ:
-		err = serve_nmreq(c, payload, h->len);
+		err = serve_nmreq(c, payload, h->len - h->text_len);
 		break;
 	case UNM_MSG_UNBIND:
 		nmd_unbind(c);
@@ -332,6 +428,7 @@ static void client_serve(int ep, struct nmd_client *c)
 	default:
 		err = -EPROTO;
 	}
+	serving = NULL;
 	if (err < 0)
 		client_drop(ep, c, err == -EPROTO ? "malformed message" : strerror(-err));
 }
@@ -354,6 +451,7 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	instance_id = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ep = the_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) {
 		nmd_err("epoll: %s", strerror(errno));
@@ -370,7 +468,7 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 
 			if (!c)
 				client_accept(ep, lfd);
-			else if (!is_buried(c))
+			else if (!c->dead)
 				client_serve(ep, c);
 		}
 		free_buried();
@@ -386,6 +484,9 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 	free_buried();
 	close(ep);
 	the_ep = -1;
+	if (reserve_fd >= 0)
+		close(reserve_fd);
+	reserve_fd = -1;
 	nmd_info("stopped");
 	return 0;
 }

@@ -143,6 +143,7 @@ int unm_dev_nmreq(struct unm_port *p, struct nmreq_header *uhdr)
 	unsigned nfds = UNM_WIRE_MAXFDS, i;
 	int bsz, err;
 
+	unm_reason_clear();
 	if (user_copy(&hdr, uhdr, sizeof(hdr), false))
 		return -EFAULT;
 	if (hdr.nr_version < NETMAP_MIN_API || hdr.nr_version > NETMAP_MAX_API ||

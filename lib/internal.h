@@ -21,6 +21,7 @@
 #include <net/netmap.h>
 
 #include "unm_layout.h"
+#include "unm_reason.h"
 #include "unm_wire.h"
 
 #ifndef UNM_EXPORT
@@ -97,6 +98,7 @@ struct unm_port {
 	int efds[UNM_WIRE_MAXFDS];	/* eventfds received at REGISTER */
 	unsigned nefds;
 	pthread_mutex_t ctl_lock;	/* one control request at a time */
+	bool broken;			/* a reply timed out: connection unusable */
 };
 
 /*

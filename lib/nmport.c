@@ -43,6 +43,7 @@
 #include <libnetmap.h>
 
 #include "unm_nic.h"
+#include "unm_reason.h"
 
 /* -------------------------------------------------------------------------
  * cleanup list
@@ -815,7 +816,8 @@ nmport_register(struct nmport_d *d)
 	fd = open(NETMAP_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
-		nmctx_ferror(ctx, "%s: %s", NETMAP_DEVICE_NAME, strerror(err));
+		nmctx_ferror(ctx, "%s: %s%s%s", NETMAP_DEVICE_NAME, strerror(err),
+		    unm_reason()[0] ? ": " : "", unm_reason());
 		errno = err;
 		return -1;
 	}
@@ -830,9 +832,12 @@ nmport_register(struct nmport_d *d)
 			    strerror((int)o->nro_status));
 			option_errors++;
 		}
+		/* netmapd's reason, when it gave one, says more than the
+		 * errno ("invalid VALE port name", "lives in region 3") */
 		if (option_errors == 0)
-			nmctx_ferror(ctx, "%s: %s", d->hdr.nr_name,
-			    strerror(err));
+			nmctx_ferror(ctx, "%s: %s%s%s", d->hdr.nr_name,
+			    strerror(err), unm_reason()[0] ? ": " : "",
+			    unm_reason());
 		close(fd);
 		errno = err;
 		return -1;

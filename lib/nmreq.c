@@ -34,6 +34,8 @@
 #define LIBNETMAP_NOTHREADSAFE	/* this object must not drag in pthreads */
 #include <libnetmap.h>
 
+#include "unm_reason.h"
+
 /* characters that end the vpname and start the mode/options part */
 #define UNM_NMREQ_NAME_END	"-*^/@"
 
@@ -778,15 +780,16 @@ nmreq_get_mem_id(const char **pportname, struct nmctx *ctx)
 	fd = open(NETMAP_DEVICE_NAME, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = errno;
-		nmctx_ferror(ctx, "cannot open %s: %s", NETMAP_DEVICE_NAME,
-		    strerror(err));
+		nmctx_ferror(ctx, "cannot open %s: %s%s%s", NETMAP_DEVICE_NAME,
+		    strerror(err), unm_reason()[0] ? ": " : "", unm_reason());
 		errno = err;
 		return -1;
 	}
 	if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
 		err = errno;
-		nmctx_ferror(ctx, "cannot get info for '%.*s': %s",
-		    (int)(scan - *pportname), *pportname, strerror(err));
+		nmctx_ferror(ctx, "cannot get info for '%.*s': %s%s%s",
+		    (int)(scan - *pportname), *pportname, strerror(err),
+		    unm_reason()[0] ? ": " : "", unm_reason());
 		close(fd);
 		errno = err;
 		return -1;

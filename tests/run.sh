@@ -34,9 +34,21 @@ start_daemon() {
 	echo "netmapd did not start; log:"; cat "$tmp/netmapd.log"
 	return 1
 }
+# A netmapd that does not stop on SIGTERM within 5 s is stuck: kill it
+# and say so (the suite then fails).
+daemon_stuck=0
 stop_daemon() {
 	[ -n "$dpid" ] || return 0
 	kill "$dpid" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$dpid" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$dpid" 2>/dev/null; then
+		echo "FAIL netmapd: did not stop on SIGTERM within 5 s (stuck); killed"
+		kill -9 "$dpid" 2>/dev/null
+		daemon_stuck=1
+	fi
 	wait "$dpid" 2>/dev/null
 	dpid=
 }
@@ -78,6 +90,7 @@ for t in "${tests[@]}"; do
 	esac
 done
 stop_daemon
+fail=$((fail + daemon_stuck))
 if grep -q -E 'AddressSanitizer|runtime error:|LeakSanitizer' "$tmp/netmapd.log"; then
 	echo "FAIL netmapd: sanitizer report in its log"
 	grep -A 20 -E 'AddressSanitizer|runtime error:|LeakSanitizer' "$tmp/netmapd.log" | head -40
