@@ -35,7 +35,7 @@ XDP_LIBS     := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxd
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 LIB_SRC    := $(sort $(wildcard lib/*.c))
-DAEMON_SRC := $(sort $(wildcard daemon/*.c))
+DAEMON_SRC := $(sort $(wildcard daemon/*.c daemon/*/*.c))
 TOOL_DIRS  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC  := $(sort $(wildcard tests/integration/*.c))
@@ -59,6 +59,10 @@ BENCH_BIN  := $(patsubst bench/src/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all test check-asan bench demo install clean tests
 all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN)
+
+# netmapd's port kinds live in a folder each (daemon/vale/, daemon/nic/,
+# ...) and include the core's nmd.h
+$(BUILD)/obj/daemon/%.o: CPPFLAGS_ALL += -Idaemon
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

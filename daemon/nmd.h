@@ -54,6 +54,10 @@ struct nmd_region {
 	uint32_t buf_hint;
 	int refs;		/* ports and parents using it */
 	bool pinned;		/* the global region (id 1) never goes away */
+	/* Handed to a less trusted party (a guest, a container): no port
+	 * may join it any more, so that party never shares memory with a
+	 * port it was not given (docs/design.md, "Trust and isolation"). */
+	char sealed_for[48];	/* "" if not sealed, else who holds it */
 	struct nmd_region *next;
 };
 
@@ -76,9 +80,13 @@ uint32_t nmd_region_alloc_buf(struct nmd_region *rg);
 void nmd_region_free_buf(struct nmd_region *rg, uint32_t idx);
 bool nmd_region_buf_valid(const struct nmd_region *rg, uint32_t idx);
 void nmd_region_default_params(struct nmd_region_params *p);
+/* May another port join region rg (a pipe in it, NR_REG_NULL or @MEMID
+ * with its id)?  No if it is sealed; msg says for whom. */
+bool nmd_region_shareable(const struct nmd_region *rg, char *msg, size_t msglen);
+void nmd_region_seal(struct nmd_region *rg, const char *holder);
 void nmd_regions_init(void);
 
-/* ---- ports (port.c, pipe.c, null.c) ---- */
+/* ---- ports (port.c; the kinds in their folders) ---- */
 
 struct nmd_ring {
 	uint64_t ofs;		/* region offset of the struct netmap_ring */
@@ -90,14 +98,14 @@ struct nmd_ring {
 	struct nmd_ring *peer;	/* pipes: linked ring of the other end */
 };
 
-enum nmd_port_kind { NMD_PORT_PIPE, NMD_PORT_NULL, NMD_PORT_NULLSINK, NMD_PORT_VALE,
-		     NMD_PORT_NIC };
-
+struct nmd_port_ops;
 struct nmd_pipe;
+struct nmd_client;
+struct nmd_req;
 
 struct nmd_port {
 	char name[NETMAP_REQ_IFNAMSIZ];
-	enum nmd_port_kind kind;
+	const struct nmd_port_ops *ops;	/* its kind */
 	struct nmd_region *rg;
 	uint32_t nrings[2];		/* per UNM_DIR_* */
 	struct nmd_ring *ring[2];
@@ -111,14 +119,59 @@ struct nmd_port {
 	struct nmd_port *next;		/* registry of named ports */
 };
 
+/*
+ * nmd_port_ops - what a port kind does, as netmap's netmap_adapter: the
+ * core (request.c) never asks which kind a port is.  Each kind fills one
+ * table in its folder and has one line in kinds.c, whose order is the
+ * order in which kinds are asked whether they claim a name.
+ *
+ * Name level (a port of that name may not exist yet):
+ *   claims	does this kind resolve `name`?  reg is the REGISTER body, or
+ *		NULL for requests that only look a name up (PORT_INFO_GET...)
+ *   open	REGISTER: find or create the port.  On failure nothing is
+ *		left behind; msg says why.
+ *   info	PORT_INFO_GET of a name no open port has (optional: ENXIO)
+ * Port level:
+ *   wire_kind	the sync code the library runs (UNM_KIND_*)
+ *   bound	a binding was added (p->nbind counts it)
+ *   released	a binding went away, or the REGISTER that opened p failed;
+ *		the kind destroys p when nothing holds it any more
+ *   bind_info	REGISTER reply: the kind's descriptors and data after the
+ *		rings (optional)
+ *   hdr_len	virtio-net header length of the port's frames (optional: 0)
+ *   verbatim	the port's ring counts are the caller's to keep: REGISTER
+ *		writes none back (netmap's null adapter)
+ */
+struct nmd_port_ops {
+	const char *name;
+	bool (*claims)(const char *name, const struct nmreq_register *reg);
+	int (*open)(struct nmd_client *c, const char *name, struct nmreq_register *reg,
+		    struct nmd_port **out, char *msg, size_t msglen);
+	int (*info)(struct nmd_client *c, const char *name, struct nmreq_port_info_get *pi,
+		    char *msg, size_t msglen);
+	uint32_t wire_kind;
+	void (*bound)(struct nmd_port *p);
+	void (*released)(struct nmd_port *p);
+	int (*bind_info)(struct nmd_port *p, struct nmd_req *r);
+	uint32_t (*hdr_len)(const struct nmd_port *p);
+	bool verbatim;
+};
+
+/* kinds.c: the kind that resolves a name (the last, NICs, claims all) */
+const struct nmd_port_ops *nmd_kind_of(const char *name, const struct nmreq_register *reg);
+
 /* ring geometry requested by a creator (0 = default) */
 struct nmd_ring_req {
 	uint32_t nrings[2];
 	uint32_t nslots[2];
 };
 
-int nmd_port_alloc_rings(struct nmd_port *p, const struct nmd_ring_req *rq,
-			 bool nullsrc);
+/* nmd_port_alloc_rings() flags */
+#define NMD_RINGS_RX_EMPTY   0x1u	/* RX slots get no buffers (pipes: they
+					 * come from the linked TX ring) */
+#define NMD_RINGS_NULLSRC    0x2u	/* RX slots hold 60-byte frames */
+
+int nmd_port_alloc_rings(struct nmd_port *p, const struct nmd_ring_req *rq, unsigned flags);
 void nmd_port_free_rings(struct nmd_port *p, bool free_bufs);
 struct netmap_ring *nmd_ring_ptr(const struct nmd_port *p, const struct nmd_ring *r);
 struct unm_ring_ctl *nmd_ring_ctl(const struct nmd_port *p, const struct nmd_ring *r);
@@ -126,21 +179,16 @@ void nmd_port_kick(const struct nmd_port *p);
 struct nmd_port *nmd_named_find(const char *name);
 void nmd_named_add(struct nmd_port *p);
 void nmd_named_del(struct nmd_port *p);
+/* Every binding went away from ring r: forget a sync lock a dead binder
+ * may have left in its control block. */
+void nmd_ring_unbound(struct nmd_port *p, struct nmd_ring *r);
+
+/* The kinds (pipe/, null/, vale/, nic/) */
+extern const struct nmd_port_ops nmd_pipe_ops, nmd_null_ops, nmd_nullsink_ops,
+	nmd_vale_ops, nmd_nic_ops;
 
 /* pipes: name is "<parent>{<id>" or "<parent>}<id>" */
-int nmd_pipe_open(const char *name, const struct nmd_ring_req *rq,
-		  struct nmd_port **out, char *msg, size_t msglen);
-void nmd_pipe_bound(struct nmd_port *end);
-struct nmd_port *nmd_pipe_peer(struct nmd_port *end);
-void nmd_pipe_unbound(struct nmd_port *end);
-void nmd_pipe_info(const char *name, struct nmreq_port_info_get *out);
 int nmd_pipe_count(void);
-
-/* null ports */
-int nmd_null_open(const char *name, uint16_t mem_id, bool sink,
-		  const struct nmreq_register *reg, struct nmd_port **out,
-		  char *msg, size_t msglen);
-void nmd_null_unbound(struct nmd_port *p);
 
 /* ---- clients and bindings (client.c, request.c) ---- */
 
@@ -179,7 +227,7 @@ struct nmd_req {
 int nmd_request(struct nmd_client *c, struct nmd_req *r);
 void nmd_unbind(struct nmd_client *c);
 
-/* ---- VALE switches (vale.c, vale_fwd.c; design in vale.h) ---- */
+/* ---- VALE switches (vale/: vale.c, vale_fwd.c; design in vale.h) ---- */
 
 struct nmd_vale_opts {
 	unsigned threads;	/* forwarding threads (default 1) */
@@ -190,27 +238,17 @@ struct nmd_vale_opts {
 	int cpu[64];
 };
 void nmd_vale_configure(const struct nmd_vale_opts *o);
-/* Is this a name nmd_vale_open() resolves: "val*:*", or a persistent
- * VALE port ("v0", opened as netmap:v0)? */
-bool nmd_vale_name(const char *name);
-/* REGISTER: find or create the port (ephemeral ports are created here). */
-int nmd_vale_open(const char *name, const struct nmreq_register *reg,
-		  struct nmd_port **out, char *msg, size_t msglen);
-void nmd_vale_bound(struct nmd_port *p);	/* after a binding was added */
-void nmd_vale_release(struct nmd_port *p);	/* after one went away */
 struct nmd_port *nmd_vale_find(const char *name);
 /* Pipes on a VALE port name ("vale1:10{1"): hold the port, creating it
  * if needed; NULL with *err == 0 if the name is not a VALE port's. */
 struct nmd_port *nmd_vale_parent_hold(const char *name, int *err);
 void nmd_vale_parent_drop(struct nmd_port *p);
-uint32_t nmd_vale_hdr_len(const struct nmd_port *p);
-/* VALE_*, PORT_HDR_SET, UNM_REQ_VALE_STATS, and PORT_INFO_GET of VALE
- * names that do not exist. */
+/* VALE_*, PORT_HDR_SET, UNM_REQ_VALE_STATS. */
 int nmd_vale_request(struct nmd_client *c, struct nmd_req *r);
 bool nmd_vale_busy(void);	/* switches or persistent ports exist */
 void nmd_vale_fini(void);
 
-/* ---- network interfaces: netmap:IFNAME (nic*.c; design in nic.h) ---- */
+/* ---- network interfaces: netmap:IFNAME (nic/; design in nic.h) ---- */
 
 struct nmd_nic_opts {
 	uint64_t mode;		/* default NR_UNM_NIC_* bits (0: best) */
@@ -220,17 +258,6 @@ struct nmd_nic_opts {
 void nmd_nic_configure(const struct nmd_nic_opts *o);
 void nmd_nic_init(void);
 void nmd_nic_fini(void);
-/* REGISTER of a name no other kind claims: the interface of that name in
- * the client's network namespace (ENXIO if none).  Sets the NR_UNM_NIC_*
- * bits of reg->nr_flags to the mode in use. */
-int nmd_nic_open(struct nmd_client *c, const char *name, struct nmreq_register *reg,
-		 struct nmd_port **out, char *msg, size_t msglen);
-void nmd_nic_release(struct nmd_port *p);	/* destroys it when unbound */
-/* REGISTER reply: append struct unm_bind_nic, add the sockets to r->fds */
-int nmd_nic_bind_info(struct nmd_port *p, struct nmd_req *r);
-/* PORT_INFO_GET of an interface that is not open */
-int nmd_nic_info(struct nmd_client *c, const char *name, struct nmreq_port_info_get *pi,
-		 char *msg, size_t msglen);
 /* VALE_ATTACH of "valeX:IFNAME" that names no VALE port, VALE_DETACH of
  * an attached interface (switch index idx), as netmap-facts 5.5 */
 int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r);

@@ -65,14 +65,13 @@ static void ring_free_bufs(struct nmd_port *p, struct nmd_ring *r)
 }
 
 /*
- * Allocate and initialise the port's rings.  Pipes pass `pipe_tx_only`
- * semantics through nullsrc == false and fill their RX rings themselves
- * (see pipe.c); every other kind gets fresh buffers in every ring.
+ * Allocate and initialise the port's rings.  Pipes ask for empty RX rings
+ * and fill them themselves (see pipe/pipe.c); every other kind gets fresh
+ * buffers in every ring.
  */
-int nmd_port_alloc_rings(struct nmd_port *p, const struct nmd_ring_req *rq,
-			 bool nullsrc)
+int nmd_port_alloc_rings(struct nmd_port *p, const struct nmd_ring_req *rq, unsigned flags)
 {
-	bool pipe = p->kind == NMD_PORT_PIPE;
+	bool pipe = flags & NMD_RINGS_RX_EMPTY, nullsrc = flags & NMD_RINGS_NULLSRC;
 	uint32_t need = 0;
 	int d, err = -ENOMEM;
 
@@ -181,4 +180,11 @@ void nmd_named_del(struct nmd_port *p)
 			return;
 		}
 	}
+}
+
+void nmd_ring_unbound(struct nmd_port *p, struct nmd_ring *r)
+{
+	/* R: nobody syncs the ring any more; a binder that comes later
+	 * acquires the lock word with its first sync */
+	atomic_store_explicit(&nmd_ring_ctl(p, r)->lock, 0, memory_order_release);
 }

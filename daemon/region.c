@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -322,4 +323,19 @@ void nmd_region_free_buf(struct nmd_region *rg, uint32_t idx)
 		return;
 	bit_set(rg->buf_map, idx, false);
 	rg->buf_free++;
+}
+
+bool nmd_region_shareable(const struct nmd_region *rg, char *msg, size_t msglen)
+{
+	if (!rg->sealed_for[0])
+		return true;
+	snprintf(msg, msglen, "memory region %u is sealed for %s: no other port may use it",
+		 rg->mem_id, rg->sealed_for);
+	return false;
+}
+
+void nmd_region_seal(struct nmd_region *rg, const char *holder)
+{
+	snprintf(rg->sealed_for, sizeof(rg->sealed_for), "%s", holder);
+	nmd_info("region %u sealed for %s", rg->mem_id, rg->sealed_for);
 }

@@ -17,11 +17,6 @@
 #define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
 	return -(e); } while (0)
 
-static bool has_prefix(const char *s, const char *p)
-{
-	return strncmp(s, p, strlen(p)) == 0;
-}
-
 /* Which of the port's rings a REGISTER binds (netmap §2.4). */
 static int bound_rings(const struct nmd_port *p, const struct nmreq_register *reg,
 		       struct nmd_binding *b, struct nmd_req *r)
@@ -138,10 +133,9 @@ static void fill_nifp(struct nmd_port *p, struct nmd_binding *b, uint32_t bufs_h
 }
 
 /* Build the bind info and descriptor list the library needs to run the
- * rings' sync code. */
+ * rings' sync code; the kind adds what is its own. */
 static int fill_bind_info(struct nmd_port *p, struct nmd_binding *b, struct nmd_req *r)
 {
-	struct nmd_port *peer = NULL;
 	uint32_t n = b->count[0] + b->count[1], k = 0, i;
 	struct unm_bind_info *bi;
 	int d;
@@ -150,9 +144,7 @@ static int fill_bind_info(struct nmd_port *p, struct nmd_binding *b, struct nmd_
 	bi = calloc(1, r->bind_len);
 	if (!bi)
 		return -ENOMEM;
-	bi->kind = p->kind == NMD_PORT_PIPE ? UNM_KIND_PIPE :
-		   p->kind == NMD_PORT_NULL ? UNM_KIND_NULL :
-		   p->kind == NMD_PORT_NULLSINK ? UNM_KIND_NULLSINK : UNM_KIND_HW;
+	bi->kind = p->ops->wire_kind;
 	bi->nrings = n;
 	bi->region_id = p->rg->wire_id;
 	bi->region_size = p->rg->size;
@@ -176,20 +168,9 @@ static int fill_bind_info(struct nmd_port *p, struct nmd_binding *b, struct nmd_
 			br->dir = (uint8_t)d;
 			br->wake_fd = (int16_t)(1 + d);
 			br->kick_fd = -1;
-			if (ring->peer) {
-				br->peer_ofs = ring->peer->ofs;
-				/* we wake the sleepers of the linked ring,
-				 * which is in the other direction */
-				br->kick_fd = (int16_t)(3 + (1 - d));
-			}
 		}
 	}
-	if (p->kind == NMD_PORT_PIPE) {
-		peer = nmd_pipe_peer(p);
-		r->fds[3] = peer->wake[UNM_DIR_TX];
-		r->fds[4] = peer->wake[UNM_DIR_RX];
-		r->nfds = 5;
-	} else if (p->hw_kick >= 0) {
+	if (p->hw_kick >= 0) {
 		/* hardware-driven port: every ring kicks the hardware */
 		r->fds[3] = p->hw_kick;
 		r->nfds = 4;
@@ -197,74 +178,27 @@ static int fill_bind_info(struct nmd_port *p, struct nmd_binding *b, struct nmd_
 			bi->ring[k].kick_fd = 3;
 	}
 	r->bind = bi;
-	if (p->kind == NMD_PORT_NIC)
-		return nmd_nic_bind_info(p, r);	/* sockets and their rings */
-	return 0;
+	return p->ops->bind_info ? p->ops->bind_info(p, r) : 0;
 }
 
 static int resolve_port(struct nmd_client *c, struct nmd_req *r, struct nmreq_register *reg,
 			struct nmd_port **out)
 {
 	const char *name = r->msg->hdr.nr_name;
-	int err;
+	const struct nmd_port_ops *kind;
 
-	if (reg->nr_mode == NR_REG_NULL)
-		return nmd_null_open(name, reg->nr_mem_id, false, reg, out,
-				     r->msg_text, sizeof(r->msg_text));
 	if (reg->nr_flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON))
 		FAIL(r, EOPNOTSUPP, "%s: monitor ports are not supported yet", name);
-	if (name[0] == '\0')
+	if (name[0] == '\0' && reg->nr_mode != NR_REG_NULL)
 		FAIL(r, EINVAL, "empty port name");
-	if (strchr(name, '{') || strchr(name, '}')) {
-		struct nmd_ring_req rq;
-
-		if (reg->nr_mode != NR_REG_ALL_NIC && reg->nr_mode != NR_REG_ONE_NIC)
-			FAIL(r, EINVAL, "%s: pipes accept only all-rings or one-ring modes", name);
-		rq.nrings[UNM_DIR_TX] = reg->nr_tx_rings;
-		rq.nrings[UNM_DIR_RX] = reg->nr_rx_rings;
-		rq.nslots[UNM_DIR_TX] = reg->nr_tx_slots;
-		rq.nslots[UNM_DIR_RX] = reg->nr_rx_slots;
-		err = nmd_pipe_open(name, &rq, out, r->msg_text, sizeof(r->msg_text));
-		if (err == 0 && reg->nr_mem_id && reg->nr_mem_id != (*out)->rg->mem_id) {
-			if ((*out)->nbind == 0)
-				nmd_pipe_unbound(*out);
-			FAIL(r, EINVAL, "%s lives in memory region %u, not %u", name,
-			     (*out)->rg->mem_id, reg->nr_mem_id);
-		}
-		return err;
-	}
-	if (has_prefix(name, "null:")) {
-		if (reg->nr_mode != NR_REG_ALL_NIC && reg->nr_mode != NR_REG_ONE_NIC)
-			FAIL(r, EINVAL, "%s has no host rings", name);
-		if (name[5] == '\0')
-			FAIL(r, EINVAL, "null port needs a name after 'null:'");
-		return nmd_null_open(name, reg->nr_mem_id, true, reg, out,
-				     r->msg_text, sizeof(r->msg_text));
-	}
-	if (nmd_vale_name(name))
-		return nmd_vale_open(name, reg, out, r->msg_text, sizeof(r->msg_text));
-	/* anything else is a network interface (ENXIO if none) */
-	return nmd_nic_open(c, name, reg, out, r->msg_text, sizeof(r->msg_text));
+	kind = nmd_kind_of(name, reg);
+	return kind->open(c, name, reg, out, r->msg_text, sizeof(r->msg_text));
 }
 
 /* Undo resolve_port() for a port nobody binds. */
 static void port_release(struct nmd_port *p)
 {
-	if (p->kind == NMD_PORT_VALE) {
-		/* the switch also learns which rings are still bound */
-		nmd_vale_release(p);
-		return;
-	}
-	if (p->kind == NMD_PORT_NIC) {
-		nmd_nic_release(p);
-		return;
-	}
-	if (p->nbind > 0)
-		return;
-	if (p->kind == NMD_PORT_PIPE)
-		nmd_pipe_unbound(p);
-	else
-		nmd_null_unbound(p);
+	p->ops->released(p);
 }
 
 static int do_register(struct nmd_client *c, struct nmd_req *r)
@@ -324,16 +258,15 @@ static int do_register(struct nmd_client *c, struct nmd_req *r)
 				p->ring[d][i].excl = true;
 		}
 	}
-	if (p->nbind++ == 0 && p->kind == NMD_PORT_PIPE)
-		nmd_pipe_bound(p);
-	if (p->kind == NMD_PORT_VALE)
-		nmd_vale_bound(p);
+	p->nbind++;
+	if (p->ops->bound)
+		p->ops->bound(p);
 	p->was_bound = true;
 	c->bind = b;
 
 	reg->nr_offset = b->nifp_ofs;
 	reg->nr_memsize = p->rg->size;
-	if (p->kind != NMD_PORT_NULL) {
+	if (!p->ops->verbatim) {
 		reg->nr_tx_rings = (uint16_t)p->nrings[UNM_DIR_TX];
 		reg->nr_rx_rings = (uint16_t)p->nrings[UNM_DIR_RX];
 		reg->nr_tx_slots = p->nrings[UNM_DIR_TX] ? p->ring[UNM_DIR_TX][0].nslots : 0;
@@ -368,7 +301,8 @@ void nmd_unbind(struct nmd_client *c)
 	nmd_region_free_if(p->rg, b->nifp_ofs, b->nifp_size);
 	for (d = 0; d < 2; d++) {
 		for (i = b->first[d]; i < b->first[d] + b->count[d]; i++) {
-			p->ring[d][i].users--;
+			if (--p->ring[d][i].users == 0)
+				nmd_ring_unbound(p, &p->ring[d][i]);
 			if (b->excl)
 				p->ring[d][i].excl = false;
 		}
@@ -380,13 +314,40 @@ void nmd_unbind(struct nmd_client *c)
 	port_release(p);
 }
 
+/* PORT_INFO_GET of an open port, whatever its kind */
+static void port_info(const struct nmd_port *p, struct nmreq_port_info_get *pi)
+{
+	pi->nr_tx_rings = (uint16_t)p->nrings[UNM_DIR_TX];
+	pi->nr_rx_rings = (uint16_t)p->nrings[UNM_DIR_RX];
+	pi->nr_tx_slots = p->nrings[UNM_DIR_TX] ? p->ring[UNM_DIR_TX][0].nslots : 0;
+	pi->nr_rx_slots = p->nrings[UNM_DIR_RX] ? p->ring[UNM_DIR_RX][0].nslots : 0;
+	pi->nr_host_tx_rings = pi->nr_host_rx_rings = 0;
+	pi->nr_memsize = p->rg->size;
+	pi->nr_mem_id = p->rg->mem_id;
+}
+
+/* PORT_INFO_GET of a name: the open port of that name, or what its kind
+ * says a REGISTER would give. */
+static int name_info(struct nmd_client *c, struct nmd_req *r, const char *name,
+		     struct nmreq_port_info_get *pi)
+{
+	const struct nmd_port_ops *kind = nmd_kind_of(name, NULL);
+	struct nmd_port *p = nmd_named_find(name);
+
+	if (p) {
+		port_info(p, pi);
+		return 0;
+	}
+	if (!kind->info)
+		FAIL(r, ENXIO, "%s: no such port", name);
+	return kind->info(c, name, pi, r->msg_text, sizeof(r->msg_text));
+}
+
 static int do_port_info(struct nmd_client *c, struct nmd_req *r)
 {
 	struct nmreq_port_info_get *pi = r->body;
 	const char *name = r->msg->hdr.nr_name;
-	struct nmd_port *p;
 
-	(void)c;
 	if (name[0] == '\0') {
 		struct nmd_region *rg = nmd_region_find(pi->nr_mem_id ? pi->nr_mem_id : 1);
 
@@ -396,72 +357,59 @@ static int do_port_info(struct nmd_client *c, struct nmd_req *r)
 		pi->nr_mem_id = rg->mem_id;
 		return 0;
 	}
-	if (strchr(name, '{') || strchr(name, '}')) {
-		nmd_pipe_info(name, pi);
-		return 0;
-	}
-	p = nmd_named_find(name);
-	if (p || has_prefix(name, "null:")) {
-		pi->nr_tx_rings = (uint16_t)(p ? p->nrings[UNM_DIR_TX] : 1);
-		pi->nr_rx_rings = (uint16_t)(p ? p->nrings[UNM_DIR_RX] : 1);
-		pi->nr_tx_slots = p ? p->ring[UNM_DIR_TX][0].nslots : 1024;
-		pi->nr_rx_slots = p ? p->ring[UNM_DIR_RX][0].nslots : 1024;
-		pi->nr_host_tx_rings = pi->nr_host_rx_rings = 0;
-		if (p) {
-			pi->nr_memsize = p->rg->size;
-			pi->nr_mem_id = p->rg->mem_id;
-		} else {
-			struct nmd_region_params rp;
-
-			nmd_region_default_params(&rp);
-			pi->nr_memsize = rp.if_size + rp.ring_size +
-					 (uint64_t)rp.buf_total * rp.buf_size;
-			pi->nr_mem_id = 0;
-		}
-		return 0;
-	}
-	if (nmd_vale_name(name))
-		return nmd_vale_request(c, r);
-	return nmd_nic_info(c, name, pi, r->msg_text, sizeof(r->msg_text));
+	return name_info(c, r, name, pi);
 }
 
+/* The pools of the region a port uses, or would use: a port not open yet
+ * reports the layout of the region REGISTER would make for it (mem_id 0
+ * until then), as netmap answers for a port it has not attached. */
 static int do_pools_info(struct nmd_client *c, struct nmd_req *r)
 {
 	struct nmreq_pools_info *pi = r->body;
 	const char *name = r->msg->hdr.nr_name;
 	struct nmd_region *rg = NULL;
-	struct nmd_port *p;
+	struct nmd_region_params rp;
+	int err;
 
 	if (name[0] == '\0')
 		FAIL(r, ENXIO, "pools info needs a port name");
-	if (c->bind && strcmp(c->bind->port->name, name) == 0)
+	if (c->bind && strcmp(c->bind->port->name, name) == 0) {
 		rg = c->bind->port->rg;
-	else if ((p = nmd_named_find(name)))
-		rg = p->rg;
-	else if (strchr(name, '{') || strchr(name, '}')) {
+	} else {
 		struct nmreq_port_info_get info;
 
 		memset(&info, 0, sizeof(info));
-		nmd_pipe_info(name, &info);
+		err = name_info(c, r, name, &info);
+		if (err)
+			return err;
 		rg = info.nr_mem_id ? nmd_region_find(info.nr_mem_id) : NULL;
-		if (!rg)
-			rg = nmd_region_find(1);
 	}
-	if (!rg)
-		FAIL(r, ENXIO, "%s: no such port", name);
-	pi->nr_memsize = rg->size;
-	pi->nr_mem_id = rg->mem_id;
-	pi->nr_if_pool_offset = rg->if_ofs;
-	pi->nr_if_pool_objtotal = (uint32_t)(rg->if_size / 1024);
+	if (rg) {
+		pi->nr_memsize = rg->size;
+		pi->nr_mem_id = rg->mem_id;
+		pi->nr_if_pool_offset = rg->if_ofs;
+		pi->nr_if_pool_objtotal = (uint32_t)(rg->if_size / 1024);
+		pi->nr_ring_pool_offset = rg->ring_ofs;
+		/* rings vary in size; report the pool in pages so that, as in
+		 * netmap, offset + objtotal * objsize is the next pool's offset */
+		pi->nr_ring_pool_objtotal = (uint32_t)(rg->ring_size / 4096);
+		pi->nr_buf_pool_offset = rg->buf_ofs;
+		pi->nr_buf_pool_objtotal = rg->buf_total;
+		pi->nr_buf_pool_objsize = rg->buf_size;
+	} else {
+		nmd_region_default_params(&rp);
+		pi->nr_mem_id = 0;
+		pi->nr_if_pool_offset = 0;
+		pi->nr_if_pool_objtotal = (uint32_t)(rp.if_size / 1024);
+		pi->nr_ring_pool_offset = rp.if_size;
+		pi->nr_ring_pool_objtotal = (uint32_t)(rp.ring_size / 4096);
+		pi->nr_buf_pool_offset = rp.if_size + rp.ring_size;
+		pi->nr_buf_pool_objtotal = rp.buf_total;
+		pi->nr_buf_pool_objsize = rp.buf_size;
+		pi->nr_memsize = pi->nr_buf_pool_offset + (uint64_t)rp.buf_total * rp.buf_size;
+	}
 	pi->nr_if_pool_objsize = 1024;
-	pi->nr_ring_pool_offset = rg->ring_ofs;
-	/* rings vary in size; report the pool in pages so that, as in
-	 * netmap, offset + objtotal * objsize is the next pool's offset */
-	pi->nr_ring_pool_objtotal = (uint32_t)(rg->ring_size / 4096);
 	pi->nr_ring_pool_objsize = 4096;
-	pi->nr_buf_pool_offset = rg->buf_ofs;
-	pi->nr_buf_pool_objtotal = rg->buf_total;
-	pi->nr_buf_pool_objsize = rg->buf_size;
 	return 0;
 }
 
@@ -469,15 +417,21 @@ static int do_hdr_get(struct nmd_client *c, struct nmd_req *r)
 {
 	struct nmreq_port_hdr *h = r->body;
 	const char *name = r->msg->hdr.nr_name;
-	struct nmd_port *p;
+	struct nmd_port *p = nmd_named_find(name);
+	struct nmreq_port_info_get info;
+	int err;
 
-	(void)c;
-	p = nmd_named_find(name);
-	if (p || strchr(name, '{') || strchr(name, '}') || has_prefix(name, "null:")) {
-		h->nr_hdr_len = p && p->kind == NMD_PORT_VALE ? nmd_vale_hdr_len(p) : 0;
+	if (p) {
+		h->nr_hdr_len = p->ops->hdr_len ? p->ops->hdr_len(p) : 0;
 		return 0;
 	}
-	FAIL(r, ENXIO, "%s: no such port", name);
+	/* a port that is not open has no header configured */
+	memset(&info, 0, sizeof(info));
+	err = name_info(c, r, name, &info);
+	if (err)
+		return err;
+	h->nr_hdr_len = 0;
+	return 0;
 }
 
 int nmd_request(struct nmd_client *c, struct nmd_req *r)

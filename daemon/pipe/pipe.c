@@ -81,46 +81,86 @@ static struct nmd_parent *parent_find(const char *name)
 	return NULL;
 }
 
-static struct nmd_parent *parent_get(const char *name, int *err)
+/*
+ * The parent of a pipe, found or created.  mem_id != 0 asks for the pipes
+ * to live in that region (netmap's "NAME{N@MEMID", lb's output groups):
+ * a new parent is created there; an existing one must already be there.
+ */
+static struct nmd_parent *parent_get(const char *name, uint16_t mem_id, int *err,
+				     char *msg, size_t msglen)
 {
 	struct nmd_parent *pa = parent_find(name);
-	struct nmd_port *owner;
+	struct nmd_port *held, *owner;
+	struct nmd_region *rg;
 
-	if (pa)
+	if (pa) {
+		if (mem_id && mem_id != pa->rg->mem_id) {
+			snprintf(msg, msglen, "the pipes of %s live in memory region %u, not %u",
+				 name, pa->rg->mem_id, mem_id);
+			*err = -EINVAL;
+			return NULL;
+		}
 		return pa;
+	}
+	/* a VALE port name: the port is held (created if needed) */
+	held = nmd_vale_parent_hold(name, err);
+	if (*err) {
+		snprintf(msg, msglen, "cannot create pipe parent '%s': %s", name, strerror(-*err));
+		return NULL;
+	}
+	owner = held ? held : nmd_named_find(name);
+	rg = NULL;
+	if (owner) {
+		/* pipes of an existing port live in that port's region */
+		rg = owner->rg;
+		if (mem_id && mem_id != rg->mem_id) {
+			snprintf(msg, msglen, "%s lives in memory region %u, not %u", name,
+				 rg->mem_id, mem_id);
+			*err = -EINVAL;
+			goto fail;
+		}
+	} else if (mem_id) {
+		rg = nmd_region_find(mem_id);
+		if (!rg) {
+			snprintf(msg, msglen, "no memory region %u", mem_id);
+			*err = -EINVAL;
+			goto fail;
+		}
+	}
+	if (rg && !nmd_region_shareable(rg, msg, msglen)) {
+		*err = -EPERM;
+		goto fail;
+	}
 	pa = calloc(1, sizeof(*pa));
 	if (!pa) {
 		*err = -ENOMEM;
-		return NULL;
+		goto fail;
 	}
 	snprintf(pa->name, sizeof(pa->name), "%s", name);
-	/* a VALE port name: the port is held (created if needed) */
-	owner = pa->vale = nmd_vale_parent_hold(name, err);
-	if (*err) {
-		free(pa);
-		return NULL;
-	}
-	if (!owner)
-		owner = nmd_named_find(name);
-	if (owner) {
-		/* pipes of an existing port live in that port's region */
-		pa->rg = owner->rg;
-	} else {
+	pa->vale = held;
+	if (!rg) {
 		struct nmd_region_params rp;
 
 		nmd_region_default_params(&rp);
-		pa->rg = nmd_region_new(&rp, err);
-		if (!pa->rg) {
+		rg = nmd_region_new(&rp, err);
+		if (!rg) {
+			snprintf(msg, msglen, "cannot create a region for the pipes of %s: %s",
+				 name, strerror(-*err));
 			free(pa);
-			return NULL;
+			goto fail;
 		}
-		pa->rg->refs = 0;
+		rg->refs = 0;
 	}
+	pa->rg = rg;
 	nmd_region_ref(pa->rg);
 	pa->next = parents;
 	parents = pa;
 	nmd_info("pipe parent %s uses region %u", pa->name, pa->rg->mem_id);
 	return pa;
+fail:
+	if (held)
+		nmd_vale_parent_drop(held);
+	return NULL;
 }
 
 static void parent_put(struct nmd_parent *pa)
@@ -198,7 +238,7 @@ static struct nmd_pipe *pipe_create(struct nmd_parent *pa, const char *id,
 	for (i = 0; i < 2; i++) {
 		struct nmd_port *p = &pp->end[i];
 
-		p->kind = NMD_PORT_PIPE;
+		p->ops = &nmd_pipe_ops;
 		p->rg = pa->rg;
 		p->pipe = pp;
 		p->wake[0] = p->wake[1] = p->hw_kick = -1;
@@ -216,9 +256,9 @@ static struct nmd_pipe *pipe_create(struct nmd_parent *pa, const char *id,
 			memcpy(p->name + pl + 1, id, il + 1);
 		}
 	}
-	e = nmd_port_alloc_rings(&pp->end[0], &mr, false);
+	e = nmd_port_alloc_rings(&pp->end[0], &mr, NMD_RINGS_RX_EMPTY);
 	if (e == 0) {
-		e = nmd_port_alloc_rings(&pp->end[1], &sr, false);
+		e = nmd_port_alloc_rings(&pp->end[1], &sr, NMD_RINGS_RX_EMPTY);
 		if (e)
 			nmd_port_free_rings(&pp->end[0], true);
 	}
@@ -253,23 +293,33 @@ static struct nmd_pipe *pipe_find(struct nmd_parent *pa, const char *id)
 	return NULL;
 }
 
-int nmd_pipe_open(const char *name, const struct nmd_ring_req *rq,
-		  struct nmd_port **out, char *msg, size_t msglen)
+static bool pipe_claims(const char *name, const struct nmreq_register *reg)
+{
+	(void)reg;
+	return strchr(name, '{') || strchr(name, '}');
+}
+
+static int pipe_open(struct nmd_client *c, const char *name, struct nmreq_register *reg,
+		     struct nmd_port **out, char *msg, size_t msglen)
 {
 	char parent[NETMAP_REQ_IFNAMSIZ], id[NETMAP_REQ_IFNAMSIZ];
+	struct nmd_ring_req rq;
 	struct nmd_parent *pa;
 	struct nmd_pipe *pp;
 	int end = pipe_split(name, parent, id), err = 0;
 
+	(void)c;
+	if (reg->nr_mode != NR_REG_ALL_NIC && reg->nr_mode != NR_REG_ONE_NIC) {
+		snprintf(msg, msglen, "%s: pipes accept only all-rings or one-ring modes", name);
+		return -EINVAL;
+	}
 	if (end < 0) {
 		snprintf(msg, msglen, "invalid pipe name '%s'", name);
 		return -EINVAL;
 	}
-	pa = parent_get(parent, &err);
-	if (!pa) {
-		snprintf(msg, msglen, "cannot create pipe parent '%s'", parent);
+	pa = parent_get(parent, reg->nr_mem_id, &err, msg, msglen);
+	if (!pa)
 		return err;
-	}
 	pp = pipe_find(pa, id);
 	if (!pp) {
 		if (pa->npipes >= PIPE_MAX_PER_PARENT) {
@@ -278,7 +328,11 @@ int nmd_pipe_open(const char *name, const struct nmd_ring_req *rq,
 			parent_put(pa);
 			return -EINVAL;
 		}
-		pp = pipe_create(pa, id, end, rq, &err);
+		rq.nrings[UNM_DIR_TX] = reg->nr_tx_rings;
+		rq.nrings[UNM_DIR_RX] = reg->nr_rx_rings;
+		rq.nslots[UNM_DIR_TX] = reg->nr_tx_slots;
+		rq.nslots[UNM_DIR_RX] = reg->nr_rx_slots;
+		pp = pipe_create(pa, id, end, &rq, &err);
 		if (!pp) {
 			snprintf(msg, msglen, "cannot create pipe '%s': %s", name,
 				 strerror(-err));
@@ -364,21 +418,22 @@ static void set_peer_gone(struct nmd_port *p, bool gone)
 		nmd_port_kick(p);
 }
 
-struct nmd_port *nmd_pipe_peer(struct nmd_port *end)
+static struct nmd_port *pipe_peer(struct nmd_port *end)
 {
 	struct nmd_pipe *pp = end->pipe;
 
 	return &pp->end[end == &pp->end[0] ? 1 : 0];
 }
 
-void nmd_pipe_bound(struct nmd_port *end)
+static void pipe_bound(struct nmd_port *end)
 {
-	set_peer_gone(nmd_pipe_peer(end), false);
+	if (end->nbind == 1)
+		set_peer_gone(pipe_peer(end), false);
 }
 
-void nmd_pipe_unbound(struct nmd_port *end)
+static void pipe_released(struct nmd_port *end)
 {
-	struct nmd_port *other = nmd_pipe_peer(end);
+	struct nmd_port *other = pipe_peer(end);
 
 	if (end->nbind > 0)
 		return;
@@ -389,7 +444,29 @@ void nmd_pipe_unbound(struct nmd_port *end)
 	set_peer_gone(other, true);
 }
 
-void nmd_pipe_info(const char *name, struct nmreq_port_info_get *out)
+/* REGISTER reply: each ring kicks the sleepers of its linked ring, which
+ * is in the other direction of the other end. */
+static int pipe_bind_info(struct nmd_port *p, struct nmd_req *r)
+{
+	struct nmd_port *peer = pipe_peer(p);
+	struct unm_bind_info *bi = r->bind;
+	uint32_t k;
+
+	r->fds[3] = peer->wake[UNM_DIR_TX];
+	r->fds[4] = peer->wake[UNM_DIR_RX];
+	r->nfds = 5;
+	for (k = 0; k < bi->nrings; k++) {
+		struct unm_bind_ring *br = &bi->ring[k];
+		struct nmd_ring *ring = &p->ring[br->dir][br->ringid];
+
+		br->peer_ofs = ring->peer->ofs;
+		br->kick_fd = (int16_t)(3 + (1 - br->dir));
+	}
+	return 0;
+}
+
+static int pipe_info(struct nmd_client *c, const char *name, struct nmreq_port_info_get *out,
+		     char *msg, size_t msglen)
 {
 	char parent[NETMAP_REQ_IFNAMSIZ], id[NETMAP_REQ_IFNAMSIZ];
 	struct nmd_parent *pa;
@@ -397,6 +474,9 @@ void nmd_pipe_info(const char *name, struct nmreq_port_info_get *out)
 	int end = pipe_split(name, parent, id);
 	struct nmd_region_params rp;
 
+	(void)c;
+	(void)msg;
+	(void)msglen;
 	pa = end >= 0 ? parent_find(parent) : NULL;
 	if (pa)
 		pp = pipe_find(pa, id);
@@ -421,4 +501,16 @@ void nmd_pipe_info(const char *name, struct nmreq_port_info_get *out)
 				  (uint64_t)rp.buf_total * rp.buf_size;
 		out->nr_mem_id = 0;
 	}
+	return 0;
 }
+
+const struct nmd_port_ops nmd_pipe_ops = {
+	.name = "pipe",
+	.claims = pipe_claims,
+	.open = pipe_open,
+	.info = pipe_info,
+	.wire_kind = UNM_KIND_PIPE,
+	.bound = pipe_bound,
+	.released = pipe_released,
+	.bind_info = pipe_bind_info,
+};

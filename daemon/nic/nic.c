@@ -533,8 +533,8 @@ static uint32_t rx_room(const struct nic_port *np)
 	return np->pkt >= 0 ? bs : bs - np->rx_back;
 }
 
-int nmd_nic_open(struct nmd_client *c, const char *name, struct nmreq_register *reg,
-		 struct nmd_port **out, char *msg, size_t msglen)
+static int nic_open(struct nmd_client *c, const char *name, struct nmreq_register *reg,
+		    struct nmd_port **out, char *msg, size_t msglen)
 {
 	uint64_t want = reg->nr_flags & NR_UNM_NIC_MASK;
 	struct nmd_ring_req rq;
@@ -630,7 +630,7 @@ int nmd_nic_open(struct nmd_client *c, const char *name, struct nmreq_register *
 	}
 	snprintf(np->ifname, sizeof(np->ifname), "%s", name);
 	snprintf(np->port.name, sizeof(np->port.name), "%s", name);
-	np->port.kind = NMD_PORT_NIC;
+	np->port.ops = &nmd_nic_ops;
 	np->port.wake[0] = np->port.wake[1] = np->port.hw_kick = -1;
 	np->ifindex = ifindex;
 	np->ns_dev = st.st_dev;
@@ -730,7 +730,7 @@ fail_ns:
 	return err;
 }
 
-void nmd_nic_release(struct nmd_port *p)
+static void nic_released(struct nmd_port *p)
 {
 	if (p->nbind > 0)
 		return;
@@ -751,7 +751,9 @@ static int reply_fd(struct nmd_req *r, int fd)
 	return (int)r->nfds++;
 }
 
-int nmd_nic_bind_info(struct nmd_port *p, struct nmd_req *r)
+/* REGISTER reply: the sockets, and what the library needs to map their
+ * rings (struct unm_bind_nic after the rings) */
+static int nic_bind_info(struct nmd_port *p, struct nmd_req *r)
 {
 	struct nic_port *np = NIC_PORT(p);
 	struct unm_bind_info *bi = r->bind;
@@ -797,8 +799,8 @@ int nmd_nic_bind_info(struct nmd_port *p, struct nmd_req *r)
 	return 0;
 }
 
-int nmd_nic_info(struct nmd_client *c, const char *name, struct nmreq_port_info_get *pi,
-		 char *msg, size_t msglen)
+static int nic_info(struct nmd_client *c, const char *name, struct nmreq_port_info_get *pi,
+		    char *msg, size_t msglen)
 {
 	struct nic_region *nr;
 	struct stat st;
@@ -899,3 +901,21 @@ void nmd_nic_fini(void)
 		close(mon_stop);
 	mon_ep = mon_stop = -1;
 }
+
+/* A name no other kind claims is a network interface (ENXIO if none). */
+static bool nic_claims(const char *name, const struct nmreq_register *reg)
+{
+	(void)name;
+	(void)reg;
+	return true;
+}
+
+const struct nmd_port_ops nmd_nic_ops = {
+	.name = "nic",
+	.claims = nic_claims,
+	.open = nic_open,
+	.info = nic_info,
+	.wire_kind = UNM_KIND_XDP,
+	.released = nic_released,
+	.bind_info = nic_bind_info,
+};

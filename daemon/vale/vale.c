@@ -146,8 +146,10 @@ struct nmd_port *nmd_vale_find(const char *name)
 	return vp ? &vp->port : NULL;
 }
 
-bool nmd_vale_name(const char *name)
+/* "val*:*", or a persistent VALE port ("v0", opened as netmap:v0) */
+static bool vale_claims(const char *name, const struct nmreq_register *reg)
 {
+	(void)reg;
 	return (strncmp(name, "val", 3) == 0 && strchr(name, ':')) || persistent_find(name);
 }
 
@@ -310,7 +312,7 @@ static struct vale_port *port_new(const char *name, const struct nmd_ring_req *r
 		return NULL;
 	p = &vp->port;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->kind = NMD_PORT_VALE;
+	p->ops = &nmd_vale_ops;
 	p->wake[0] = p->wake[1] = -1;
 	p->hw_kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (p->hw_kick < 0) {
@@ -417,12 +419,13 @@ static void refresh_bound(struct vale_port *vp)
 				      memory_order_relaxed);
 }
 
-void nmd_vale_bound(struct nmd_port *p)
+static void vale_bound(struct nmd_port *p)
 {
 	refresh_bound(VALE_PORT(p));
 }
 
-void nmd_vale_release(struct nmd_port *p)
+/* the switch also learns which rings are still bound */
+static void vale_released(struct nmd_port *p)
 {
 	struct vale_port *vp = VALE_PORT(p);
 
@@ -430,7 +433,7 @@ void nmd_vale_release(struct nmd_port *p)
 	port_maybe_destroy(vp);
 }
 
-uint32_t nmd_vale_hdr_len(const struct nmd_port *p)
+static uint32_t vale_hdr_len(const struct nmd_port *p)
 {
 	return atomic_load_explicit(&VALE_PORT((struct nmd_port *)(uintptr_t)p)->hdr_len,
 				    memory_order_relaxed);
@@ -490,13 +493,14 @@ static struct vale_port *ephemeral_new(const char *name, const struct nmreq_regi
 	return vp;
 }
 
-int nmd_vale_open(const char *name, const struct nmreq_register *reg,
-		  struct nmd_port **out, char *msg, size_t msglen)
+static int vale_open(struct nmd_client *c, const char *name, struct nmreq_register *reg,
+		     struct nmd_port **out, char *msg, size_t msglen)
 {
 	struct vale_port *vp = port_find(name);
 	bool created = false;
 	int err;
 
+	(void)c;
 	if (!vp) {
 		if (!strchr(name, ':'))
 			FAILM(msg, msglen, ENXIO, "%s: no such port", name);
@@ -767,19 +771,19 @@ static int do_hdr_set(struct nmd_req *r)
 /* PORT_INFO_GET of a VALE name that does not exist: what REGISTER would
  * create, without creating it (netmap creates and destroys it at once;
  * the region id it would report would be dead on arrival, so we say 0). */
-static int do_info(struct nmd_req *r)
+static int vale_info(struct nmd_client *c, const char *name, struct nmreq_port_info_get *pi,
+		     char *msg, size_t msglen)
 {
-	struct nmreq_port_info_get *pi = r->body;
-	const char *name = r->msg->hdr.nr_name;
 	char swname[VALE_NAMSIZ], pname[VALE_NAMSIZ];
 	struct nmd_region_params rp;
 	struct nmd_ring_req rq;
 	int d;
 
+	(void)c;
 	if (name_split(name, swname, pname) < 0)
-		FAIL(r, EINVAL, "%s: invalid VALE port name", name);
+		FAILM(msg, msglen, EINVAL, "%s: invalid VALE port name", name);
 	if (persistent_find(pname) || is_system_if(pname))
-		FAIL(r, EINVAL, "%s: %s is not attached to %s", name, pname, swname);
+		FAILM(msg, msglen, EINVAL, "%s: %s is not attached to %s", name, pname, swname);
 	nmd_region_default_params(&rp);
 	for (d = 0; d < 2; d++) {
 		rq.nrings[d] = 1;
@@ -860,8 +864,6 @@ int nmd_vale_request(struct nmd_client *c, struct nmd_req *r)
 		return do_polling(r);
 	case NETMAP_REQ_PORT_HDR_SET:
 		return do_hdr_set(r);
-	case NETMAP_REQ_PORT_INFO_GET:
-		return do_info(r);
 	case UNM_REQ_VALE_STATS:
 		return do_stats(r);
 	default:
@@ -877,3 +879,14 @@ void nmd_vale_fini(void)
 		port_destroy(vports);
 	vale_fwd_stop();
 }
+
+const struct nmd_port_ops nmd_vale_ops = {
+	.name = "vale",
+	.claims = vale_claims,
+	.open = vale_open,
+	.info = vale_info,
+	.wire_kind = UNM_KIND_HW,
+	.bound = vale_bound,
+	.released = vale_released,
+	.hdr_len = vale_hdr_len,
+};
