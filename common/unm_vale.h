@@ -51,4 +51,25 @@ struct unm_vale_stats {
 
 _Static_assert(sizeof(struct unm_vale_stats) == 64, "unm_vale_stats is 64 bytes");
 
+/*
+ * UNM_REQ_PORT_SEAL - seal the memory region of port nr_name for a less
+ * trusted holder (a guest it is passed through to, a container it is
+ * granted to): from then on no other port may join that region -- no pipe
+ * on the port's name, no NR_REG_NULL or @MEMID with its id -- so the
+ * holder never shares memory with a port it was not given.  The port
+ * itself opens as before.  A region cannot be unsealed; it goes away with
+ * its last port.
+ *
+ * Errors: ENXIO no such port (it must be open or persistent); EBUSY the
+ * region is already shared by other ports; EPERM sealed for another
+ * holder.  Sealing again for the same holder succeeds.
+ */
+#define UNM_REQ_PORT_SEAL	0x7e02
+
+struct unm_port_seal {
+	char holder[48];	/* who gets the port, for messages ("vm1") */
+	uint16_t mem_id;	/* out: the sealed region */
+	uint16_t pad[3];
+};
+
 #endif /* UNM_VALE_H */

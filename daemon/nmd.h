@@ -79,11 +79,18 @@ void nmd_region_free_ring(struct nmd_region *rg, uint64_t ofs, size_t size);
 uint32_t nmd_region_alloc_buf(struct nmd_region *rg);
 void nmd_region_free_buf(struct nmd_region *rg, uint32_t idx);
 bool nmd_region_buf_valid(const struct nmd_region *rg, uint32_t idx);
+/* release the pages of free buffers in [lo, hi] (whole pages only) */
+void nmd_region_trim(struct nmd_region *rg, uint32_t lo, uint32_t hi);
+/* fault in the pages of buffers [first, first + count) at once */
+void nmd_region_populate(struct nmd_region *rg, uint32_t first, uint32_t count);
 void nmd_region_default_params(struct nmd_region_params *p);
 /* May another port join region rg (a pipe in it, NR_REG_NULL or @MEMID
  * with its id)?  No if it is sealed; msg says for whom. */
 bool nmd_region_shareable(const struct nmd_region *rg, char *msg, size_t msglen);
 void nmd_region_seal(struct nmd_region *rg, const char *holder);
+/* The region a new port asked for by mem_id goes into: NULL (EINVAL) if
+ * there is none, NULL (EPERM) if it is sealed; msg says which. */
+struct nmd_region *nmd_region_join(uint16_t mem_id, char *msg, size_t msglen, int *err);
 void nmd_regions_init(void);
 
 /* ---- ports (port.c; the kinds in their folders) ---- */

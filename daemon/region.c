@@ -288,25 +288,43 @@ void nmd_region_free_ring(struct nmd_region *rg, uint64_t ofs, size_t size)
 	extents_free(&rg->rings, ofs - rg->ring_ofs, size);
 }
 
+/* Next free buffer at or after `from` (a word of the map at a time: a
+ * full region must not cost a bit-by-bit scan per allocation), or n. */
+static uint32_t next_free_buf(const struct nmd_region *rg, uint32_t from)
+{
+	uint32_t n = rg->buf_total, w = from / BITS;
+	uint64_t m;
+
+	if (from >= n)
+		return n;
+	m = ~rg->buf_map[w] & (~(uint64_t)0 << (from % BITS));
+	for (;;) {
+		if (m) {
+			uint32_t k = w * BITS + (uint32_t)__builtin_ctzll(m);
+
+			return k < n ? k : n;
+		}
+		if (++w >= (n + BITS - 1) / BITS)
+			return n;
+		m = ~rg->buf_map[w];
+	}
+}
+
 uint32_t nmd_region_alloc_buf(struct nmd_region *rg)
 {
-	uint32_t i, n = rg->buf_total;
+	uint32_t n = rg->buf_total, k;
 
 	if (rg->buf_free == 0)
 		return 0;
-	for (i = 0; i < n; i++) {
-		uint32_t k = rg->buf_hint + i;
-
-		if (k >= n)
-			k -= n;
-		if (!bit_get(rg->buf_map, k)) {
-			bit_set(rg->buf_map, k, true);
-			rg->buf_free--;
-			rg->buf_hint = k + 1 < n ? k + 1 : 2;
-			return k;
-		}
-	}
-	return 0;
+	k = next_free_buf(rg, rg->buf_hint);
+	if (k >= n)
+		k = next_free_buf(rg, 2);
+	if (k >= n)
+		return 0;	/* cannot happen while buf_free counts right */
+	bit_set(rg->buf_map, k, true);
+	rg->buf_free--;
+	rg->buf_hint = k + 1 < n ? k + 1 : 2;
+	return k;
 }
 
 bool nmd_region_buf_valid(const struct nmd_region *rg, uint32_t idx)
@@ -338,4 +356,74 @@ void nmd_region_seal(struct nmd_region *rg, const char *holder)
 {
 	snprintf(rg->sealed_for, sizeof(rg->sealed_for), "%s", holder);
 	nmd_info("region %u sealed for %s", rg->mem_id, rg->sealed_for);
+}
+
+struct nmd_region *nmd_region_join(uint16_t mem_id, char *msg, size_t msglen, int *err)
+{
+	struct nmd_region *rg = nmd_region_find(mem_id);
+
+	if (!rg) {
+		snprintf(msg, msglen, "no memory region %u", mem_id);
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (!nmd_region_shareable(rg, msg, msglen)) {
+		*err = -EPERM;
+		return NULL;
+	}
+	return rg;
+}
+
+/*
+ * Give back to the kernel the memory of free buffers in [lo, hi]: every
+ * page that holds only free buffers is punched out of the memfd, so a
+ * client that asked for many extra buffers and went away does not leave
+ * them resident.  A page that still holds a buffer in use is kept.
+ */
+void nmd_region_trim(struct nmd_region *rg, uint32_t lo, uint32_t hi)
+{
+	const uint64_t pg = 4096;
+	uint32_t k = lo < 2 ? 2 : lo;
+
+	if (hi >= rg->buf_total)
+		hi = rg->buf_total - 1;
+	while (k <= hi) {
+		uint32_t s = next_free_buf(rg, k), e;
+		uint64_t from, to;
+
+		if (s > hi)
+			break;
+		for (e = s; e <= hi && !bit_get(rg->buf_map, e); e++)
+			;
+		from = rg->buf_ofs + (uint64_t)s * rg->buf_size;
+		to = rg->buf_ofs + (uint64_t)e * rg->buf_size;
+		from = (from + pg - 1) & ~(pg - 1);
+		to &= ~(pg - 1);
+		if (to > from &&
+		    fallocate(rg->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)from, (off_t)(to - from)) < 0)
+			nmd_debug("region %u: cannot release pages: %s", rg->mem_id,
+				  strerror(errno));
+		k = e + 1;
+	}
+}
+
+void nmd_region_populate(struct nmd_region *rg, uint32_t first, uint32_t count)
+{
+#ifdef MADV_POPULATE_WRITE
+	uint64_t from, to;
+
+	if (first >= rg->buf_total)
+		return;
+	if (count > rg->buf_total - first)
+		count = rg->buf_total - first;
+	from = (rg->buf_ofs + (uint64_t)first * rg->buf_size) & ~(uint64_t)4095;
+	to = rg->buf_ofs + (uint64_t)(first + count) * rg->buf_size;
+	/* a hint: where the kernel cannot, the writes fault the pages in */
+	madvise(rg->base + from, to - from, MADV_POPULATE_WRITE);
+#else
+	(void)rg;
+	(void)first;
+	(void)count;
+#endif
 }

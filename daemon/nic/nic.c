@@ -176,6 +176,10 @@ static struct nic_region *region_get(pid_t pid, uint16_t mem_id, uint32_t need,
 		if (mem_id) {
 			if (nr->rg->mem_id != mem_id)
 				continue;
+			if (!nmd_region_shareable(nr->rg, msg, msglen)) {
+				*err = -EPERM;
+				return NULL;
+			}
 			if (nr->rg->buf_free < need) {
 				snprintf(msg, msglen, "NIC region %u has %u free buffers, %u needed",
 					 mem_id, nr->rg->buf_free, need);
@@ -184,7 +188,7 @@ static struct nic_region *region_get(pid_t pid, uint16_t mem_id, uint32_t need,
 			}
 			return nr;
 		}
-		if (nr->pid != pid)
+		if (nr->pid != pid || nr->rg->sealed_for[0])
 			continue;
 		if (nr->rg->buf_free >= need)
 			return nr;

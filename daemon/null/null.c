@@ -58,11 +58,10 @@ static int null_open_common(const char *name, uint16_t mem_id, bool sink,
 		rq.nslots[UNM_DIR_RX] = pick(reg->nr_rx_slots, 1024, NULL_MAX_SLOTS);
 		nmd_region_default_params(&rp);
 		if (mem_id) {
-			p->rg = nmd_region_find(mem_id);
+			p->rg = nmd_region_join(mem_id, msg, msglen, &err);
 			if (!p->rg) {
-				snprintf(msg, msglen, "no memory region %u", mem_id);
 				free(p);
-				return -EINVAL;
+				return err;
 			}
 		} else {
 			p->rg = nmd_region_new(&rp, &err);
@@ -75,12 +74,17 @@ static int null_open_common(const char *name, uint16_t mem_id, bool sink,
 		/* netmap's null adapter: counts verbatim, zero allowed */
 		snprintf(p->name, sizeof(p->name), "null:%s", name);
 		p->ops = &nmd_null_ops;
-		p->rg = mem_id ? nmd_region_find(mem_id) : NULL;
-		if (!p->rg) {
-			snprintf(msg, msglen, "null ports need an existing memory region (mem_id %u)",
-				 mem_id);
+		if (!mem_id) {
+			snprintf(msg, msglen, "null ports need an existing memory region (mem_id 0)");
 			free(p);
 			return -EINVAL;
+		}
+		/* the null port hands out the region's memfd: never one that
+		 * was sealed for somebody else */
+		p->rg = nmd_region_join(mem_id, msg, msglen, &err);
+		if (!p->rg) {
+			free(p);
+			return err;
 		}
 		rq.nrings[UNM_DIR_TX] = reg->nr_tx_rings > NULL_MAX_RINGS ? NULL_MAX_RINGS : reg->nr_tx_rings;
 		rq.nrings[UNM_DIR_RX] = reg->nr_rx_rings > NULL_MAX_RINGS ? NULL_MAX_RINGS : reg->nr_rx_rings;

@@ -320,12 +320,9 @@ static struct vale_port *port_new(const char *name, const struct nmd_ring_req *r
 		goto fail;
 	}
 	if (mem_id) {
-		p->rg = nmd_region_find(mem_id);
-		if (!p->rg) {
-			snprintf(msg, msglen, "no memory region %u", mem_id);
-			*err = -EINVAL;
+		p->rg = nmd_region_join(mem_id, msg, msglen, err);
+		if (!p->rg)
 			goto fail;
-		}
 	} else {
 		p->rg = port_region(rq, extra, err);
 		if (!p->rg) {
