@@ -6,12 +6,24 @@
  * a peer whose socket is momentarily full is served later (EPOLLOUT)
  * instead of blocking the owner's event loop.  Queue entries name the
  * descriptor to attach (the memfd, a bell of the receiving peer, or a kick
- * of some peer by id and generation) instead of holding it: a peer that
+ * of some peer by slot and generation) instead of holding it: a peer that
  * leaves while announcements of it are still queued simply has those
- * entries skipped, and QEMU then sees the "left" message for a peer it
- * got no descriptors for, which it handles.  Each descriptor goes with its
- * own sendmsg() of 8 bytes: the kernel never merges stream data carrying
- * SCM_RIGHTS with the next message, and QEMU reads 8 bytes at a time.
+ * entries skipped.  Each descriptor goes with its own sendmsg() of 8
+ * bytes: the kernel never merges stream data carrying SCM_RIGHTS with the
+ * next message, and QEMU reads 8 bytes at a time.
+ *
+ * Peer ids and QEMU
+ * -----------------
+ * QEMU (7.2, and master as of this writing) frees its table of a peer's
+ * eventfds when told that the peer left, without forgetting it: a later
+ * peer with the same id is written into freed memory, and its departure
+ * frees it again (QEMU aborts: "double free or corruption").  "Left" for
+ * an id it never heard of does the same to the table it preallocated.  So
+ * an id must never come back while a QEMU that was told it left is still
+ * connected.  Ids are handed out in increasing order (1, 2, ... 65535,
+ * then around), and an id that left is taken again only when every peer
+ * connected now joined after it left; with no peer left, numbering starts
+ * over at 1.
  */
 #include <endian.h>
 #include <errno.h>
@@ -31,18 +43,20 @@
 
 #define IVS_PROTOCOL_VERSION 0
 #define IVS_DEF_PEERS	16
+#define IVS_MAX_ID	65535	/* QEMU's limit; the doorbell has 16 bits */
 #define IVS_BATCH	32	/* epoll events handled per process() call */
 #define IVS_ACCEPTS	8	/* connections accepted per listen event */
+#define IVS_LIVE	UINT32_MAX	/* idstate: in use */
 
-/* epoll data: what the descriptor is, and for peers which generation
- * (ids are reused; an event queued for a peer that has since been
- * replaced by another with the same id must not reach the new one) */
+/* epoll data: what the descriptor is, and for peers which slot and which
+ * generation (a slot is reused; an event queued for a peer that has since
+ * been replaced must not reach the new one) */
 enum { EV_LISTEN = 1, EV_SOCK, EV_BELL };
-#define EV_PACK(kind, gen, id, vec) (((uint64_t)(kind) << 60) | \
-	((uint64_t)((gen) & 0x0fffffffu) << 32) | ((uint64_t)(id) << 16) | (uint64_t)(vec))
+#define EV_PACK(kind, gen, slot, vec) (((uint64_t)(kind) << 60) | \
+	((uint64_t)((gen) & 0x0fffffffu) << 32) | ((uint64_t)(slot) << 16) | (uint64_t)(vec))
 #define EV_KIND(u)  ((unsigned)((u) >> 60))
 #define EV_GEN(u)   ((uint32_t)(((u) >> 32) & 0x0fffffffu))
-#define EV_ID(u)    ((uint16_t)((u) >> 16))
+#define EV_SLOT(u)  ((unsigned)(((u) >> 16) & 0xffffu))
 #define EV_VEC(u)   ((unsigned)((u) & 0xffffu))
 
 enum ivs_fdkind { FD_NONE, FD_SHM, FD_BELL, FD_KICK };
@@ -51,14 +65,16 @@ struct ivs_msg {
 	int64_t val;
 	uint8_t fdkind;		/* enum ivs_fdkind */
 	uint8_t vec;
-	uint16_t peer;		/* FD_KICK: whose kick */
-	uint32_t gen;		/* FD_KICK: of which generation of that id */
+	uint16_t slot;		/* FD_KICK: whose kick */
+	uint32_t gen;		/* FD_KICK: of which peer in that slot */
 };
 
 struct ivs_peer {
 	int sock;
 	uint16_t id;
+	uint16_t slot;		/* index in srv->slot[] */
 	uint32_t gen;
+	uint32_t joined_at;	/* srv->seq when it was announced */
 	bool dead;		/* to be dropped (reaped after the event) */
 	bool joined;		/* announced to the others and the owner */
 	bool want_out;		/* EPOLLOUT armed */
@@ -72,10 +88,14 @@ struct nmd_ivshmem_server {
 	int lfd, ep, shm;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	unsigned vectors, max_peers, npeers, qmax;
-	uint32_t gen;
+	uint32_t gen, seq;
+	uint16_t next_id;
 	struct nmd_ivshmem_ops ops;
 	void *arg;
-	struct ivs_peer **by_id;	/* [max_peers + 1]; index 0 is the server */
+	struct ivs_peer **slot;	/* [max_peers] */
+	/* per id: 0 never used (or forgotten), IVS_LIVE in use, else the
+	 * seq at which it left (see "Peer ids and QEMU") */
+	uint32_t *idstate;	/* [IVS_MAX_ID + 1] */
 };
 
 /* ---- sending ---- */
@@ -122,21 +142,21 @@ static void peer_kill(struct ivs_peer *p, const char *why)
 	}
 }
 
-static int queue_push(struct nmd_ivshmem_server *s, struct ivs_peer *p, int64_t val,
-		      enum ivs_fdkind kind, unsigned vec, const struct ivs_peer *of)
+static void queue_push(struct nmd_ivshmem_server *s, struct ivs_peer *p, int64_t val,
+		       enum ivs_fdkind kind, unsigned vec, const struct ivs_peer *of)
 {
 	struct ivs_msg *m;
 	unsigned cap;
 
 	if (p->dead)
-		return -EPIPE;
+		return;
 	if (p->qhead == p->qlen)
 		p->qhead = p->qlen = 0;
 	if (p->qlen - p->qhead >= s->qmax) {
 		/* a peer that lets this much pile up does not read: QEMU
 		 * always does */
 		peer_kill(p, "does not read its socket");
-		return -ENOBUFS;
+		return;
 	}
 	if (p->qlen == p->qcap) {
 		if (p->qhead > 0) {
@@ -148,7 +168,7 @@ static int queue_push(struct nmd_ivshmem_server *s, struct ivs_peer *p, int64_t 
 			m = realloc(p->q, cap * sizeof(*m));
 			if (!m) {
 				peer_kill(p, "out of memory");
-				return -ENOMEM;
+				return;
 			}
 			p->q = m;
 			p->qcap = cap;
@@ -158,16 +178,15 @@ static int queue_push(struct nmd_ivshmem_server *s, struct ivs_peer *p, int64_t 
 	m->val = val;
 	m->fdkind = (uint8_t)kind;
 	m->vec = (uint8_t)vec;
-	m->peer = of ? of->id : 0;
+	m->slot = of ? of->slot : 0;
 	m->gen = of ? of->gen : 0;
-	return 0;
 }
 
 static void peer_set_out(struct nmd_ivshmem_server *s, struct ivs_peer *p, bool out)
 {
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0),
-		.data.u64 = EV_PACK(EV_SOCK, p->gen, p->id, 0),
+		.data.u64 = EV_PACK(EV_SOCK, p->gen, p->slot, 0),
 	};
 
 	if (p->want_out == out)
@@ -197,7 +216,7 @@ static void queue_flush(struct nmd_ivshmem_server *s, struct ivs_peer *p)
 			fd = p->bell[m->vec];
 			break;
 		case FD_KICK:
-			of = m->peer <= s->max_peers ? s->by_id[m->peer] : NULL;
+			of = m->slot < s->max_peers ? s->slot[m->slot] : NULL;
 			if (!of || of->gen != m->gen || of->dead) {
 				/* that peer left since; its "left" message
 				 * follows in the queue */
@@ -242,38 +261,39 @@ static void peer_free(struct ivs_peer *p, unsigned vectors)
 	free(p);
 }
 
-/* Remove a peer that was announced (in by_id): tell the owner, stop
- * watching it, tell the others.  Announcing may kill other peers; the
- * caller's reap loop picks them up. */
+/* Remove a peer: tell the owner, stop watching it, tell the others.
+ * Announcing may kill other peers; the caller's reap loop picks them up. */
 static void peer_drop(struct nmd_ivshmem_server *s, struct ivs_peer *p)
 {
 	struct ivs_peer *q;
 	unsigned i, v;
 
-	if (p->joined)
-		nmd_info("ivshmem %s: peer %u left (%s)", s->path, p->id, p->why ? p->why : "closed");
-	else
-		nmd_warn("ivshmem %s: dropped a connecting peer (%s)", s->path,
-			 p->why ? p->why : "closed");
-	s->by_id[p->id] = NULL;
+	s->slot[p->slot] = NULL;
 	s->npeers--;
 	epoll_ctl(s->ep, EPOLL_CTL_DEL, p->sock, NULL);
 	if (s->ops.ring)
 		for (v = 0; v < s->vectors; v++)
 			epoll_ctl(s->ep, EPOLL_CTL_DEL, p->bell[v], NULL);
 	if (!p->joined) {
-		/* no one heard of it */
+		/* no one heard of it: its id is as good as new */
+		s->idstate[p->id] = 0;
+		nmd_warn("ivshmem %s: dropped a connecting peer (%s)", s->path,
+			 p->why ? p->why : "closed");
 		peer_free(p, s->vectors);
 		return;
 	}
+	nmd_info("ivshmem %s: peer %u left (%s)", s->path, p->id, p->why ? p->why : "closed");
+	s->idstate[p->id] = ++s->seq;
 	/* before the descriptors close: the owner removes them from its own
 	 * epoll sets (QEMU holds copies, so closing alone would not) */
 	if (s->ops.leave)
 		s->ops.leave(s->arg, p->id);
-	for (i = 1; i <= s->max_peers; i++) {
-		q = s->by_id[i];
-		if (q && !q->dead && queue_push(s, q, p->id, FD_NONE, 0, NULL) == 0)
+	for (i = 0; i < s->max_peers; i++) {
+		q = s->slot[i];
+		if (q && q->joined && !q->dead) {
+			queue_push(s, q, p->id, FD_NONE, 0, NULL);
 			queue_flush(s, q);
+		}
 	}
 	peer_free(p, s->vectors);
 }
@@ -286,13 +306,37 @@ static void reap(struct nmd_ivshmem_server *s)
 	/* each round drops at least one peer or ends the loop */
 	while (again && rounds++ <= s->max_peers) {
 		again = false;
-		for (i = 1; i <= s->max_peers; i++) {
-			if (s->by_id[i] && s->by_id[i]->dead) {
-				peer_drop(s, s->by_id[i]);
+		for (i = 0; i < s->max_peers; i++) {
+			if (s->slot[i] && s->slot[i]->dead) {
+				peer_drop(s, s->slot[i]);
 				again = true;
 			}
 		}
 	}
+}
+
+/* An id no connected QEMU has seen leave (see "Peer ids and QEMU"). */
+static int id_alloc(struct nmd_ivshmem_server *s, uint16_t *out)
+{
+	uint32_t oldest = UINT32_MAX, st;
+	unsigned i, n;
+	uint16_t id;
+
+	for (i = 0; i < s->max_peers; i++)
+		if (s->slot[i] && s->slot[i]->joined && s->slot[i]->joined_at < oldest)
+			oldest = s->slot[i]->joined_at;
+	if (oldest == UINT32_MAX)
+		s->next_id = 1;		/* no QEMU remembers anything */
+	for (n = 0; n < IVS_MAX_ID; n++) {
+		id = s->next_id;
+		s->next_id = id == IVS_MAX_ID ? 1 : (uint16_t)(id + 1);
+		st = s->idstate[id];
+		if (st == IVS_LIVE || (st != 0 && st >= oldest))
+			continue;
+		*out = id;
+		return 0;
+	}
+	return -EUSERS;
 }
 
 static int eventfds(int *fds, unsigned n)
@@ -312,13 +356,17 @@ static int eventfds(int *fds, unsigned n)
 static int peer_new(struct nmd_ivshmem_server *s, int sock, struct ivs_peer **out)
 {
 	struct ivs_peer *p;
-	unsigned id;
+	unsigned slot;
+	uint16_t id;
 	int err;
 
-	for (id = 1; id <= s->max_peers && s->by_id[id]; id++)
+	for (slot = 0; slot < s->max_peers && s->slot[slot]; slot++)
 		;
-	if (id > s->max_peers)
+	if (slot == s->max_peers)
 		return -EUSERS;
+	err = id_alloc(s, &id);
+	if (err)
+		return -ERANGE;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -339,7 +387,8 @@ static int peer_new(struct nmd_ivshmem_server *s, int sock, struct ivs_peer **ou
 		return err;
 	}
 	p->sock = sock;
-	p->id = (uint16_t)id;
+	p->id = id;
+	p->slot = (uint16_t)slot;
 	p->gen = ++s->gen & 0x0fffffffu;
 	*out = p;
 	return 0;
@@ -356,14 +405,23 @@ static void peer_greet(struct nmd_ivshmem_server *s, struct ivs_peer *p)
 	queue_push(s, p, -1, FD_SHM, 0, NULL);
 	for (v = 0; v < s->vectors; v++)
 		queue_push(s, p, NMD_IVSHMEM_SERVER_ID, FD_BELL, v, NULL);
-	for (i = 1; i <= s->max_peers; i++) {
-		q = s->by_id[i];
-		if (q && q != p && !q->dead)
+	for (i = 0; i < s->max_peers; i++) {
+		q = s->slot[i];
+		if (q && q != p && q->joined && !q->dead)
 			for (v = 0; v < s->vectors; v++)
 				queue_push(s, p, q->id, FD_KICK, v, q);
 	}
 	for (v = 0; v < s->vectors; v++)
 		queue_push(s, p, p->id, FD_KICK, v, p);
+}
+
+static const char *refusal(int err)
+{
+	switch (err) {
+	case -EUSERS: return "too many peers";
+	case -ERANGE: return "no peer id that every connected QEMU can take";
+	default:      return strerror(-err);
+	}
 }
 
 static void peer_accept(struct nmd_ivshmem_server *s)
@@ -383,17 +441,16 @@ static void peer_accept(struct nmd_ivshmem_server *s)
 		}
 		err = peer_new(s, fd, &p);
 		if (err) {
-			nmd_warn("ivshmem %s: refusing a peer: %s", s->path,
-				 err == -EUSERS ? "too many peers" : strerror(-err));
+			nmd_warn("ivshmem %s: refusing a peer: %s", s->path, refusal(err));
 			close(fd);
 			continue;
 		}
 		ev.events = EPOLLIN | EPOLLRDHUP;
-		ev.data.u64 = EV_PACK(EV_SOCK, p->gen, p->id, 0);
+		ev.data.u64 = EV_PACK(EV_SOCK, p->gen, p->slot, 0);
 		err = epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 		for (v = 0; !err && s->ops.ring && v < s->vectors; v++) {
 			ev.events = EPOLLIN;
-			ev.data.u64 = EV_PACK(EV_BELL, p->gen, p->id, v);
+			ev.data.u64 = EV_PACK(EV_BELL, p->gen, p->slot, v);
 			if (epoll_ctl(s->ep, EPOLL_CTL_ADD, p->bell[v], &ev) < 0)
 				err = -errno;
 		}
@@ -405,25 +462,27 @@ static void peer_accept(struct nmd_ivshmem_server *s)
 			peer_free(p, s->vectors);
 			continue;
 		}
-		peer_greet(s, p);
-		s->by_id[p->id] = p;
+		s->slot[p->slot] = p;
+		s->idstate[p->id] = IVS_LIVE;
 		s->npeers++;
+		peer_greet(s, p);
 		queue_flush(s, p);
 		if (p->dead) {
 			/* gone before anyone heard of it */
 			reap(s);
 			continue;
 		}
-		nmd_info("ivshmem %s: peer %u joined (%u vectors)", s->path, p->id, s->vectors);
-		for (i = 1; i <= s->max_peers; i++) {
-			q = s->by_id[i];
-			if (!q || q == p || q->dead)
+		for (i = 0; i < s->max_peers; i++) {
+			q = s->slot[i];
+			if (!q || q == p || !q->joined || q->dead)
 				continue;
 			for (v = 0; v < s->vectors; v++)
 				queue_push(s, q, p->id, FD_KICK, v, p);
 			queue_flush(s, q);
 		}
 		p->joined = true;
+		p->joined_at = ++s->seq;
+		nmd_info("ivshmem %s: peer %u joined (%u vectors)", s->path, p->id, s->vectors);
 		if (s->ops.join) {
 			info.id = p->id;
 			info.vectors = s->vectors;
@@ -460,12 +519,12 @@ static void peer_input(struct ivs_peer *p, uint32_t events)
 
 static struct ivs_peer *peer_of(struct nmd_ivshmem_server *s, uint64_t u)
 {
-	uint16_t id = EV_ID(u);
+	unsigned slot = EV_SLOT(u);
 	struct ivs_peer *p;
 
-	if (id == 0 || id > s->max_peers)
+	if (slot >= s->max_peers)
 		return NULL;
-	p = s->by_id[id];
+	p = s->slot[slot];
 	return p && p->gen == EV_GEN(u) && !p->dead ? p : NULL;
 }
 
@@ -499,7 +558,7 @@ int nmd_ivshmem_server_process(struct nmd_ivshmem_server *s)
 			if (!p || EV_VEC(u) >= s->vectors)
 				break;
 			if (read(p->bell[EV_VEC(u)], &cnt, sizeof(cnt)) == (ssize_t)sizeof(cnt) &&
-			    s->ops.ring)
+			    s->ops.ring && p->joined)
 				s->ops.ring(s->arg, p->id, EV_VEC(u));
 			break;
 		}
@@ -585,14 +644,17 @@ int nmd_ivshmem_server_new(const struct nmd_ivshmem_params *p,
 	memcpy(s->path, p->path, strlen(p->path) + 1);
 	s->vectors = p->vectors;
 	s->max_peers = p->max_peers ? p->max_peers : IVS_DEF_PEERS;
+	s->next_id = 1;
 	/* a joining peer needs 3 + vectors * (peers + 1) messages; leave
 	 * room for the churn of the others on top of that */
 	s->qmax = 4 * s->vectors * (s->max_peers + 2) + 64;
 	if (p->ops)
 		s->ops = *p->ops;
 	s->arg = p->arg;
-	s->by_id = calloc(s->max_peers + 1, sizeof(*s->by_id));
-	if (!s->by_id) {
+	s->slot = calloc(s->max_peers, sizeof(*s->slot));
+	/* 256 KB of address space, touched only where ids were used */
+	s->idstate = calloc(IVS_MAX_ID + 1, sizeof(*s->idstate));
+	if (!s->slot || !s->idstate) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -626,7 +688,8 @@ fail:
 		close(s->ep);
 	if (s->shm >= 0)
 		close(s->shm);
-	free(s->by_id);
+	free(s->slot);
+	free(s->idstate);
 	free(s);
 	return err;
 }
@@ -637,9 +700,9 @@ void nmd_ivshmem_server_free(struct nmd_ivshmem_server *s)
 
 	if (!s)
 		return;
-	for (i = 1; i <= s->max_peers; i++)
-		if (s->by_id[i])
-			peer_kill(s->by_id[i], "server closing");
+	for (i = 0; i < s->max_peers; i++)
+		if (s->slot[i])
+			peer_kill(s->slot[i], "server closing");
 	reap(s);
 	if (s->lfd >= 0) {
 		close(s->lfd);
@@ -647,7 +710,8 @@ void nmd_ivshmem_server_free(struct nmd_ivshmem_server *s)
 	}
 	close(s->ep);
 	close(s->shm);
-	free(s->by_id);
+	free(s->slot);
+	free(s->idstate);
 	free(s);
 }
 
@@ -659,9 +723,13 @@ int nmd_ivshmem_server_fd(const struct nmd_ivshmem_server *s)
 int nmd_ivshmem_server_kick(struct nmd_ivshmem_server *s, uint16_t id, unsigned vector)
 {
 	const uint64_t one = 1;
-	struct ivs_peer *p;
+	struct ivs_peer *p = NULL;
+	unsigned i;
 
-	if (id == 0 || id > s->max_peers || !(p = s->by_id[id]) || p->dead)
+	for (i = 0; i < s->max_peers && !p; i++)
+		if (s->slot[i] && s->slot[i]->id == id && s->slot[i]->joined && !s->slot[i]->dead)
+			p = s->slot[i];
+	if (!p)
 		return -ENOENT;
 	if (vector >= s->vectors)
 		return -EINVAL;

@@ -19,7 +19,10 @@
  * Peer ids and eventfds
  * ---------------------
  * The server takes part as a peer itself, with id NMD_IVSHMEM_SERVER_ID
- * (0); guests get ids from 1, the lowest free one.  Each guest has
+ * (0); guests get ids from 1 up, in increasing order: QEMU cannot take a
+ * new peer under the id of one it was told had left (it frees that id's
+ * state and then uses it; see ivshmem_server.c), so an id comes back only
+ * when no connected QEMU saw it leave.  Each guest has
  *
  *   kick[v]  its own vector eventfds: a write to kick[v] (by the host,
  *            nmd_ivshmem_server_kick(), or by another guest's doorbell)

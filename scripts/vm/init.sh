@@ -7,6 +7,8 @@
 # appends as a second archive.  Its exit status is printed as
 # "UNM-GUEST-RC=<n>" on the console, which run-guest.sh turns into its
 # own, and the guest powers off.
+# the firmware leaves the console mid-line
+echo
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
 export PATH=/unm:/bin:/sbin:/usr/bin:/usr/sbin

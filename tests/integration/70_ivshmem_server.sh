@@ -6,7 +6,9 @@
 #   - a peer gets version, id, the memory (mapped: the host's magic is
 #     there), the host's bells (peer 0) and its own vectors;
 #   - a second peer is announced to the first and the first to it; when it
-#     leaves, the first is told and the host sees LEAVE;
+#     leaves, the first is told and the host sees LEAVE; its id is not given
+#     again while the first lives (QEMU would use freed memory), and ids
+#     start over once every peer is gone;
 #   - a ring of the host's bell reaches the host; a ping is answered by a
 #     kick of the peer's vector 1;
 #   - garbage (bytes and a descriptor) gets its sender dropped; a client
@@ -54,6 +56,9 @@ check 'wait_for "$tmp/a.out" "^PEER 2 2" 5' "A was told of B"
 check 'wait_for "$tmp/host.out" "^RING 2 1" 5' "B's ring of bell 1 reached the host"
 check 'wait_for "$tmp/host.out" "^LEAVE 2" 5' "host saw B leave"
 check 'wait_for "$tmp/a.out" "^LEFT 2" 5' "A was told that B left"
+# QEMU cannot take a new peer under an id it was told had left
+client -t 0.3 >"$tmp/b2.out" 2>&1
+check 'grep -q "^ID 3" "$tmp/b2.out"' "id 2 is not given again while A lives"
 
 # garbage: dropped, A not disturbed
 client -t 5 -G >"$tmp/g.out" 2>&1
@@ -81,6 +86,9 @@ client -t 0.5 >"$tmp/c.out" 2>&1
 check 'grep -q "^SELF" "$tmp/c.out"' "a new peer is still served"
 check 'kill -0 $hpid' "the server is alive"
 check 'wait_for "$tmp/a.out" "^BYE" 10' "A saw nothing wrong"
+check 'wait_for "$tmp/host.out" "^LEAVE 1\$" 5' "A left"
+client -t 0.3 >"$tmp/e.out" 2>&1
+check 'grep -q "^ID 1\$" "$tmp/e.out"' "with no peer left, ids start over at 1"
 check '! grep -q "^BAD" "$tmp"/*.out' "no protocol violation seen by any client"
 
 # sizes QEMU cannot take, and the socket path

@@ -9,6 +9,7 @@
  *   PEER <id> <nfds>         a peer (0: the host) announced with all its fds
  *   SELF <id> <nfds>         its own vectors: the greeting is complete
  *   LEFT <id>                a peer left
+ *   LEFT-UNKNOWN <id>        a peer we were never told of left
  *   KICKED <vector>          one of its own vectors fired
  *   REFUSED                  the server closed before the greeting
  *   CLOSED                   the server closed the connection later
@@ -22,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +36,17 @@
 
 #include "ivt_box.h"
 
-#define MAXPEERS 64
+#define MAXPEERS 64	/* known at once */
 #define MAXVEC	 16
 
 static int vectors = 2;
 static int self_id = -1;
-static int nfds[MAXPEERS];
-static int fds[MAXPEERS][MAXVEC];
+/* the peers we know: ids up to 65535, at most MAXPEERS at a time */
+static struct known {
+	int id;		/* -1: free entry */
+	int nfds;
+	int fds[MAXVEC];
+} known[MAXPEERS];
 static int stage;		/* 0 version, 1 id, 2 shm, 3 peers */
 static char *shm;
 static size_t shm_size;
@@ -106,6 +112,23 @@ static int recv_msg(int sock, int64_t *val, int *fd)
 	return 1;
 }
 
+static struct known *lookup(int id, bool add)
+{
+	int i, free_i = -1;
+
+	for (i = 0; i < MAXPEERS; i++) {
+		if (known[i].id == id)
+			return &known[i];
+		if (known[i].id < 0 && free_i < 0)
+			free_i = i;
+	}
+	if (!add || free_i < 0)
+		return NULL;
+	known[free_i].id = id;
+	known[free_i].nfds = 0;
+	return &known[free_i];
+}
+
 static int bad(const char *why, int64_t v)
 {
 	printf("BAD %s (%lld)\n", why, (long long)v);
@@ -117,6 +140,7 @@ static int handle(int64_t v, int fd)
 {
 	struct stat st;
 	struct ivt_box *b;
+	struct known *k;
 	int i;
 
 	switch (stage) {
@@ -126,7 +150,7 @@ static int handle(int64_t v, int fd)
 		stage = 1;
 		return 0;
 	case 1:
-		if (v < 0 || v >= MAXPEERS || fd >= 0)
+		if (v < 0 || v > 65535 || fd >= 0)
 			return bad("id", v);
 		self_id = (int)v;
 		printf("ID %d\n", self_id);
@@ -148,7 +172,7 @@ static int handle(int64_t v, int fd)
 		stage = 3;
 		return 0;
 	}
-	if (v < 0 || v >= MAXPEERS) {
+	if (v < 0 || v > 65535) {
 		if (fd >= 0)
 			close(fd);
 		return bad("peer id", v);
@@ -156,18 +180,29 @@ static int handle(int64_t v, int fd)
 	if (fd < 0) {
 		if (v == self_id)
 			return bad("told that we left", v);
-		for (i = 0; i < nfds[v]; i++)
-			close(fds[v][i]);
-		nfds[v] = 0;
+		k = lookup((int)v, false);
+		if (!k) {
+			/* its announcement was still queued when it left */
+			printf("LEFT-UNKNOWN %lld\n", (long long)v);
+			return 0;
+		}
+		for (i = 0; i < k->nfds; i++)
+			close(k->fds[i]);
+		k->id = -1;
 		printf("LEFT %lld\n", (long long)v);
 		return 0;
 	}
-	if (nfds[v] >= vectors) {
+	k = lookup((int)v, true);
+	if (!k) {
+		close(fd);
+		return bad("too many peers for this client", v);
+	}
+	if (k->nfds >= vectors) {
 		close(fd);
 		return bad("more fds than vectors", v);
 	}
-	fds[v][nfds[v]++] = fd;
-	if (nfds[v] == vectors)
+	k->fds[k->nfds++] = fd;
+	if (k->nfds == vectors)
 		printf("%s %lld %d\n", v == self_id ? "SELF" : "PEER", (long long)v, vectors);
 	return 0;
 }
@@ -189,9 +224,9 @@ static void drop_all(int sock)
 
 	close(sock);
 	for (p = 0; p < MAXPEERS; p++) {
-		for (i = 0; i < nfds[p]; i++)
-			close(fds[p][i]);
-		nfds[p] = 0;
+		for (i = 0; known[p].id >= 0 && i < known[p].nfds; i++)
+			close(known[p].fds[i]);
+		known[p].id = -1;
 	}
 	if (shm && shm != MAP_FAILED)
 		munmap(shm, shm_size);
@@ -205,6 +240,7 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	double secs = 2, end;
 	int c, sock, mode = 0, ping = 0, ring = -1, loops = 0, r, fd, i, greeted = 0;
+	struct known *me, *host;
 	struct pollfd pfd[1 + MAXVEC];
 	uint64_t one = 1, cnt;
 	int64_t v;
@@ -228,6 +264,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (i = 0; i < MAXPEERS; i++)
+		known[i].id = -1;
 
 	if (mode == 'L') {
 		for (i = 0; i < loops; i++) {
@@ -235,7 +273,8 @@ int main(int argc, char **argv)
 			if (sock < 0)
 				return 1;
 			/* read the greeting up to our own vectors, then go */
-			while ((self_id < 0 || nfds[self_id] < vectors) &&
+			while ((self_id < 0 || !(me = lookup(self_id, false)) ||
+				me->nfds < vectors) &&
 			       (r = recv_msg(sock, &v, &fd)) > 0)
 				if (handle(v, fd) < 0)
 					return 1;
@@ -281,11 +320,11 @@ int main(int argc, char **argv)
 
 		pfd[0].fd = sock;
 		pfd[0].events = POLLIN;
-		if (self_id >= 0 && self_id < MAXPEERS)
-			for (i = 0; i < nfds[self_id]; i++, n++) {
-				pfd[n].fd = fds[self_id][i];
-				pfd[n].events = POLLIN;
-			}
+		me = self_id >= 0 ? lookup(self_id, false) : NULL;
+		for (i = 0; me && i < me->nfds; i++, n++) {
+			pfd[n].fd = me->fds[i];
+			pfd[n].events = POLLIN;
+		}
 		if (poll(pfd, (nfds_t)n, (int)((end - now()) * 1000) + 1) <= 0)
 			continue;
 		for (i = 1; i < n; i++)
@@ -307,18 +346,20 @@ int main(int argc, char **argv)
 		}
 		if (handle(v, fd) < 0)
 			return 1;
-		if (!greeted && self_id >= 0 && nfds[self_id] == vectors && nfds[0] == vectors) {
+		me = self_id >= 0 ? lookup(self_id, false) : NULL;
+		host = lookup(0, false);
+		if (!greeted && me && me->nfds == vectors && host && host->nfds == vectors) {
 			struct ivt_box *b = (struct ivt_box *)shm + self_id;
 
 			greeted = 1;
 			if (ring >= 0 && ring < vectors &&
-			    write(fds[0][ring], &one, sizeof(one)) != (ssize_t)sizeof(one))
+			    write(host->fds[ring], &one, sizeof(one)) != (ssize_t)sizeof(one))
 				printf("RING failed\n");
 			if (ping && self_id < IVT_MAX_PEERS && shm_size >= IVT_MIN_SIZE) {
 				atomic_store_explicit(&b->round, 1, memory_order_relaxed);
 				/* R2 (partner: A2 in ivshmem_host.c) */
 				atomic_store_explicit(&b->cmd, IVT_CMD_PING, memory_order_release);
-				if (write(fds[0][0], &one, sizeof(one)) != (ssize_t)sizeof(one))
+				if (write(host->fds[0], &one, sizeof(one)) != (ssize_t)sizeof(one))
 					printf("RING failed\n");
 			}
 		}

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define IVT_MAGIC	0x554e4d49u	/* "IMNU" */
-#define IVT_MAX_PEERS	8		/* ids 1..7 have a mailbox */
+#define IVT_MAX_PEERS	16		/* ids 1..15 have a mailbox */
 #define IVT_DATA_OFS	4096u
 #define IVT_DATA_LEN	16384u
 #define IVT_REPLY_OFS(id) (IVT_DATA_OFS + (1u + (id)) * IVT_DATA_LEN)
