@@ -607,8 +607,9 @@ int nmd_ivshmem_guest_open(const char *bdf, unsigned flags, struct nmd_ivshmem_g
 		return err;
 	}
 	g->id = (uint16_t)pos;
-	nmd_info("ivshmem %s: %zu bytes of shared memory, peer id %u, %s", g->bdf,
-		 g->shm_size, g->id, g->nvec ? "MSI-X through vfio" : "polling");
+	nmd_info("ivshmem %s: %zu bytes of shared memory, peer id %u, %s, registers %s", g->bdf,
+		 g->shm_size, g->id, g->nvec ? "MSI-X through vfio" : "polling",
+		 g->regs ? "mapped" : "through pread/pwrite");
 	*out = g;
 	return 0;
 }

@@ -4,6 +4,9 @@
 #
 # Usage: scripts/vm/build-guest.sh [-h|--help] [--force] [--clean]
 #
+#   --force   rebuild the entry even if it is cached
+#   --clean   remove the whole cache and exit
+#
 # Prints the directory that holds `vmlinuz` and `base.cpio` (an
 # uncompressed newc archive: busybox, /init, the kernel modules the guests
 # need) on its last line of stdout.  Messages go to stderr.
@@ -18,7 +21,8 @@
 #
 # The cache is keyed by the kernel and busybox package versions, the module
 # list and this script's and /init's contents: a new kernel in the apt
-# lists, or a change here, builds a new entry; otherwise nothing is done.
+# lists, or a change here, builds a new entry (the three newest are kept);
+# otherwise nothing is done.
 #
 # Exit status: 0 built or cached; 2 a package could not be resolved or
 # downloaded (no apt lists, no network: the caller may skip); 1 other
@@ -168,5 +172,8 @@ printf '%s\n' "kernel $kpkg $kver ($krel)" "busybox-static $bver" \
 rm -rf "$dir"
 mkdir "$dir"
 mv "$tmp/vmlinuz" "$tmp/base.cpio" "$tmp/INFO" "$dir/"
+# keep the three newest entries (older kernels, older versions of this
+# script); users copy an entry's files as soon as they have its name
+ls -1dt "$cache"/*/ 2>/dev/null | tail -n +4 | while read -r old; do rm -rf "$old"; done
 log "$dir: $(wc -c <"$dir/vmlinuz") bytes of kernel, $(wc -c <"$dir/base.cpio") of initramfs"
 echo "$dir"
