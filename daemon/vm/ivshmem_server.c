@@ -538,13 +538,12 @@ int nmd_ivshmem_server_process(struct nmd_ivshmem_server *s)
 	n = epoll_wait(s->ep, evs, IVS_BATCH, 0);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	/* peers first, then new connections: a departure seen in this
+	 * batch frees its slot for a newcomer */
 	for (i = 0; i < n; i++) {
 		uint64_t u = evs[i].data.u64;
 
 		switch (EV_KIND(u)) {
-		case EV_LISTEN:
-			peer_accept(s);
-			break;
 		case EV_SOCK:
 			p = peer_of(s, u);
 			if (!p)
@@ -564,6 +563,9 @@ int nmd_ivshmem_server_process(struct nmd_ivshmem_server *s)
 		}
 		reap(s);
 	}
+	for (i = 0; i < n; i++)
+		if (EV_KIND(evs[i].data.u64) == EV_LISTEN)
+			peer_accept(s);
 	return 0;
 }
 
