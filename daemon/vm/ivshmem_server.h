@@ -74,7 +74,9 @@ extern "C" {
 struct nmd_ivshmem_server;
 
 /* A guest, as the callbacks see it.  The descriptors stay valid until the
- * leave callback for this id has returned; the server closes them then. */
+ * leave callback for this id has returned; the server closes them then.
+ * The owner must take them out of its own epoll sets in that callback:
+ * QEMU holds copies, so closing ours would not remove them. */
 struct nmd_ivshmem_peer {
 	uint16_t id;
 	unsigned vectors;
@@ -142,6 +144,11 @@ int nmd_ivshmem_server_process(struct nmd_ivshmem_server *s);
 
 /**
  * nmd_ivshmem_server_kick - raise MSI-X vector @vector in guest @id.
+ *
+ * Like every function here, for the thread that runs
+ * nmd_ivshmem_server_process() (it looks the guest up among the peers,
+ * which that thread changes).  A data-path thread writes 1 to the kick
+ * descriptors it was given by the join callback instead.
  *
  * Returns 0; -ENOENT if no such guest; -EINVAL if @vector is out of range;
  * or the eventfd write's -errno.

@@ -77,9 +77,14 @@ resolve() {
 		kpkg=$(sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' <<<"$dep" | head -n 1)
 		[ -n "$kpkg" ] || die2 "cannot resolve linux-image-cloud-amd64 (apt-get update?)"
 	fi
-	# "pkg:" then "  Candidate: version" for each package, in order
-	read -r kver bver < <(apt-cache policy "$kpkg" busybox-static 2>/dev/null |
-		sed -n 's/^ *Candidate: //p' | tr '\n' ' '; echo)
+	# "pkg:" then "  Candidate: version" for each package apt knows
+	policy=$(apt-cache policy "$kpkg" busybox-static 2>/dev/null) || true
+	cand() {
+		awk -v p="$1:" '/^[^ ]/ { cur = $1 } cur == p && $1 == "Candidate:" { print $2 }' \
+			<<<"$policy"
+	}
+	kver=$(cand "$kpkg")
+	bver=$(cand busybox-static)
 	[ -n "${kver:-}" ] && [ "$kver" != "(none)" ] ||
 		die2 "no version of $kpkg in the apt lists (apt-get update?)"
 	[ -n "${bver:-}" ] && [ "$bver" != "(none)" ] ||

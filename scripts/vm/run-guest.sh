@@ -61,9 +61,11 @@ qemu=${QEMU:-qemu-system-x86_64}
 command -v "$qemu" >/dev/null || die "$qemu is not installed (scripts/install-deps.sh)"
 command -v cpio >/dev/null || die "cpio is not installed (scripts/install-deps.sh)"
 
-img=$("$here/build-guest.sh" | tail -n 1)
-rc=${PIPESTATUS[0]}
+img=$("$here/build-guest.sh")
+rc=$?
 [ "$rc" -eq 0 ] || { [ "$rc" -eq 2 ] && exit 2; die "build-guest.sh failed"; }
+img=$(tail -n 1 <<<"$img")
+[ -f "$img/vmlinuz" ] && [ -f "$img/base.cpio" ] || die "build-guest.sh gave no image ($img)"
 
 tmp=$(mktemp -d /tmp/unetmap-guest.XXXXXX)
 qpid=
