@@ -544,14 +544,15 @@ static int sysfs_open(struct nmd_ivshmem_guest *g)
 
 int nmd_ivshmem_guest_open(const char *bdf, unsigned flags, struct nmd_ivshmem_guest **out)
 {
-	char found[1][NMD_IVSHMEM_BDF_LEN];
+	char found[32][NMD_IVSHMEM_BDF_LEN];
 	struct nmd_ivshmem_guest *g;
 	uint32_t pos;
 	unsigned i;
 	int err, n;
 
 	if (!bdf) {
-		n = nmd_ivshmem_guest_list(found, 1);
+		/* the lowest address, among the first 32 the directory lists */
+		n = nmd_ivshmem_guest_list(found, 32);
 		if (n <= 0) {
 			nmd_warn("ivshmem: no ivshmem device (%04x:%04x) in this machine",
 				 NMD_IVSHMEM_VENDOR, NMD_IVSHMEM_DEVICE);

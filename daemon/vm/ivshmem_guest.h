@@ -69,7 +69,7 @@ int nmd_ivshmem_guest_list(char (*bdf)[NMD_IVSHMEM_BDF_LEN], unsigned max);
 
 /**
  * nmd_ivshmem_guest_open - take an ivshmem device.
- * @bdf:   its PCI address, or NULL for the first one found
+ * @bdf:   its PCI address, or NULL for the one with the lowest address
  * @flags: NMD_IVSHMEM_GUEST_*
  * @out:   the device
  *
