@@ -10,8 +10,8 @@
  * VFIO_DEVICE_SET_IRQS, and bus mastering enabled (MSI-X messages are
  * memory writes by the device).  That needs an IOMMU with interrupt
  * remapping in the guest: QEMU `-machine q35 -device intel-iommu` (its
- * intremap is on by default under TCG; with KVM it needs
- * kernel-irqchip=split) and the guest kernel's `intel_iommu=on`, plus the
+ * intremap is on by default under TCG; with KVM, QEMU wants
+ * kernel-irqchip=split for it) and the guest kernel's `intel_iommu=on`, plus the
  * vfio, vfio_pci and vfio_iommu_type1 modules.  The BARs are mapped
  * through the vfio device descriptor: while vfio-pci has them mapped they
  * are claimed, and a kernel with CONFIG_IO_STRICT_DEVMEM (Debian's)
