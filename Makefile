@@ -6,6 +6,8 @@
 #   make bench           benchmarks, results in bench/RESULTS.md and
 #                        bench/xdp-results.md
 #   make demo            live demo: packets over a pipe between two processes
+#   make guest           static netmapd, tools and test programs for VM
+#                        guests, in build-guest/ (docs/vm-guests.md)
 #   make install PREFIX=/usr/local [DESTDIR=]
 
 PREFIX  ?= /usr/local
@@ -13,6 +15,7 @@ DESTDIR ?=
 BUILD   ?= build
 CC      ?= gcc
 SAN     ?=
+STATIC  ?=
 
 ABI_MAJOR := 1
 VERSION   := 0.1.0
@@ -32,6 +35,12 @@ LDLIBS_ALL   := -ldl $(LDLIBS)
 # netmapd (and the raw AF_XDP benchmark) attach XDP programs with libxdp;
 # libnetmap itself needs neither library
 XDP_LIBS     := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf)
+# STATIC=1 (make guest): VM guests carry no shared libraries
+ifeq ($(STATIC),1)
+LDFLAGS_ALL  += -static
+XDP_LIBS     := $(shell pkg-config --static --libs libxdp libbpf 2>/dev/null || \
+		  echo -lxdp -lbpf -lelf -lz)
+endif
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 LIB_SRC    := $(sort $(wildcard lib/*.c))
@@ -40,6 +49,7 @@ TOOL_DIRS  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC  := $(sort $(wildcard tests/integration/*.c))
 BENCH_SRC  := $(sort $(wildcard bench/src/*.c))
+VMTEST_SRC := $(sort $(wildcard tests/vm/*.c))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -52,12 +62,15 @@ TOOLS      := $(addprefix $(BUILD)/,$(TOOL_DIRS))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN  := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 BENCH_BIN  := $(patsubst bench/src/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+VMTEST_BIN := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VMTEST_SRC))
+# what the VM test programs link: netmapd's VM modules and its log
+VM_OBJ     := $(call obj,$(wildcard daemon/vm/*.c) daemon/log.c)
 
 # Objects built through chained rules are intermediate to make, which
 # would delete them after the run (and print that after the test summary).
 .SECONDARY:
 
-.PHONY: all test check-asan bench demo install clean tests
+.PHONY: all test check-asan bench demo install clean tests guest guest-bins
 all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN)
 
 # netmapd's port kinds live in a folder each (daemon/vale/, daemon/nic/,
@@ -102,7 +115,19 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/src/%.o $(LIBA)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) $(BENCH_LIBS) -lm
 $(BUILD)/bench/xsk_bench: BENCH_LIBS = $(XDP_LIBS)
 
-tests: all $(UNIT_BIN) $(INTEG_BIN)
+# helpers of the VM tests (tests/integration/7x_*): run by those tests,
+# not by the runner
+$(BUILD)/obj/tests/vm/%.o: CPPFLAGS_ALL += -Idaemon
+$(BUILD)/tests/vm/%: $(BUILD)/obj/tests/vm/%.o $(VM_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+tests: all $(UNIT_BIN) $(INTEG_BIN) $(VMTEST_BIN)
+
+# Static builds for VM guests, which have no shared libraries
+guest:
+	$(MAKE) BUILD=build-guest STATIC=1 guest-bins
+guest-bins: $(LIBA) $(NETMAPD) $(TOOLS) $(INTEG_BIN) $(VMTEST_BIN)
 
 test: tests
 	BUILD=$(BUILD) CC=$(CC) tests/run.sh
@@ -135,6 +160,6 @@ install: all
 	for m in docs/*.8 tools/*/*.8; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-guest
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

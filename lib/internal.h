@@ -49,6 +49,9 @@ struct unm_libc {
 };
 extern struct unm_libc unm_libc;
 void unm_libc_init(void);
+/* fill the entries dlsym could not find (static executables) with plain
+ * system calls (libc_raw.c) */
+void unm_libc_raw(struct unm_libc *l);
 
 /* ---- mapped regions (one mapping per region per process) ---- */
 struct unm_map {

@@ -47,6 +47,7 @@ void unm_libc_init(void)
 	RESOLVE(dup);
 	RESOLVE(dup2);
 	RESOLVE(dup3);
+	unm_libc_raw(&unm_libc);	/* static executables: libc_raw.c */
 	spin = getenv("UNETMAP_POLL_SPIN_US");
 	if (spin)
 		unm_poll_spin_us = (unsigned)strtoul(spin, NULL, 10);

@@ -8,8 +8,10 @@ set -euo pipefail
 # tests: bc (runner timing), iproute2 (namespaces and veths), strace
 # (the syscall check), procps (pgrep), util-linux (taskset), ethtool
 # (offloads off on veths), iputils-ping and netcat-openbsd (kernel stacks
-# talking through netmap:IFNAME ports)
-PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd"
+# talking through netmap:IFNAME ports);
+# VM guests (scripts/vm): qemu-system-x86 (the guests), busybox-static
+# and cpio (their initramfs), kmod (depmod orders the guest's modules)
+PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod"
 if [ "${1:-}" = --list ]; then
 	echo "$PACKAGES"
 	exit 0
