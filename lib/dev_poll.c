@@ -71,15 +71,18 @@ short unm_port_eval(struct unm_port *p, short events)
 		if (ready)
 			rev |= want_rx;
 	}
-	for (i = 0; i < p->nrings[UNM_DIR_TX] && !gone; i++)
+	/* netmap says nothing when a pipe's other end goes away: the
+	 * survivor waits, quietly, until a new peer opens it (upstream
+	 * pkt-gen and bridge treat POLLERR as fatal).  Asked for with
+	 * UNETMAP_PEER_HUP, we say POLLHUP, and POLLERR when nothing else is
+	 * ready. */
+	for (i = 0; p->peer_hup && i < p->nrings[UNM_DIR_TX] && !gone; i++)
 		gone = atomic_load_explicit(&p->ring[UNM_DIR_TX][i].ctl->state,
 					    memory_order_acquire) & UNM_RING_PEER_GONE;
-	for (i = 0; i < p->nrings[UNM_DIR_RX] && !gone; i++)
+	for (i = 0; p->peer_hup && i < p->nrings[UNM_DIR_RX] && !gone; i++)
 		gone = atomic_load_explicit(&p->ring[UNM_DIR_RX][i].ctl->state,
 					    memory_order_acquire) & UNM_RING_PEER_GONE;
 	if (gone) {
-		/* the other end went away: say so instead of letting the
-		 * caller wait for what will never come */
 		rev |= POLLHUP;
 		if (!(rev & (WANT_RX | WANT_TX)))
 			err = true;

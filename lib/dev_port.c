@@ -209,6 +209,11 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 	}
 	for (k = 1; k < nfds; k++)
 		p->efds[p->nefds++] = fds[k];
+	{
+		const char *hup = getenv("UNETMAP_PEER_HUP");
+
+		p->peer_hup = hup && *hup && *hup != '0';
+	}
 	p->map = m;
 	p->nifp = (struct netmap_if *)(m->base + bi->nifp_ofs);
 	p->mem_id = bi->mem_id;

@@ -102,6 +102,8 @@ struct unm_port {
 	unsigned nefds;
 	pthread_mutex_t ctl_lock;	/* one control request at a time */
 	bool broken;			/* a reply timed out: connection unusable */
+	bool peer_hup;			/* UNETMAP_PEER_HUP: poll() says POLLHUP
+					 * when a pipe's other end went away */
 };
 
 /*

@@ -278,7 +278,8 @@ static void test_epoll_local(void)
 	nmport_close(rx);
 }
 
-/* the other end goes away: POLLHUP, not an endless wait */
+/* the other end goes away: as netmap, nothing to report -- the survivor
+ * waits quietly for a new peer; with UNETMAP_PEER_HUP=1, POLLHUP */
 static void test_peer_gone(void)
 {
 	struct nmport_d *tx = t_open_pipe(base, '{', 7), *rx = t_open_pipe(base, '}', 7);
@@ -287,16 +288,39 @@ static void test_peer_gone(void)
 	int n;
 
 	nmport_close(tx);
+	p.revents = 0;
+	CHECK_EQ(poll(&p, 1, 300), 0);
+	CHECK_EQ(p.revents, 0);
+	/* a new peer sends: the survivor gets it */
+	tx = t_open_pipe(base, '{', 7);
+	{
+		struct netmap_ring *t = NETMAP_TXRING(tx->nifp, 0);
+
+		t->slot[t->head].len = 60;
+		t->head = t->cur = nm_ring_next(t, t->head);
+		ioctl(tx->fd, NIOCTXSYNC, NULL);
+	}
+	CHECK_EQ(poll(&p, 1, 1000), 1);
+	CHECK(p.revents == POLLIN, "revents %#x", p.revents);
+	nmport_close(tx);
+	nmport_close(rx);
+
+	setenv("UNETMAP_PEER_HUP", "1", 1);
+	tx = t_open_pipe(base, '{', 8);
+	rx = t_open_pipe(base, '}', 8);
+	p.fd = rx->fd;
+	nmport_close(tx);
 	t0 = t_now();
 	do {
 		n = poll(&p, 1, 1000);
 	} while (n == 1 && !(p.revents & POLLHUP) && t_now() - t0 < 2);
-	CHECK(n == 1 && (p.revents & POLLHUP), "poll %d revents %#x", n, p.revents);
+	CHECK(n == 1 && (p.revents & POLLHUP), "opted in: poll %d revents %#x", n, p.revents);
 	/* an end opened again clears it */
-	tx = t_open_pipe(base, '{', 7);
+	tx = t_open_pipe(base, '{', 8);
 	CHECK_EQ(poll(&p, 1, 50), 0);
 	nmport_close(tx);
 	nmport_close(rx);
+	unsetenv("UNETMAP_PEER_HUP");
 }
 
 /* descriptors that are not bound yet */

@@ -1,9 +1,10 @@
 /*
  * Test objective: a client SIGKILLed in the middle of a transfer harms
- * nobody: its peer sees POLLHUP instead of waiting forever, netmapd keeps
- * serving, and the name is usable again within a second, both by a new
- * process taking the dead one's end and, once every end is closed, as a
- * fresh pipe.
+ * nobody: netmapd notices at once (its peer, which opted in with
+ * UNETMAP_PEER_HUP=1, sees POLLHUP within a second -- by default it would
+ * wait quietly, as on netmap), netmapd keeps serving, and the name is
+ * usable again within a second, both by a new process taking the dead
+ * one's end and, once every end is closed, as a fresh pipe.
  */
 #include <poll.h>
 #include <signal.h>
@@ -77,6 +78,7 @@ int main(void)
 	int st;
 
 	snprintf(base, sizeof(base), "kill%d", (int)getpid());
+	setenv("UNETMAP_PEER_HUP", "1", 1);
 	rx = t_open_pipe(base, '}', 1);
 	pid = fork();
 	REQUIRE(pid >= 0, "fork");
