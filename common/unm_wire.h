@@ -34,6 +34,18 @@ enum unm_msg_type {
 	UNM_MSG_UNBIND = 3,	/* c->d: undo a REGISTER the client could not
 				 * complete locally; no payload */
 	UNM_MSG_CONFIG = 4,	/* c->d: struct nm_ifreq (NIOCCONFIG) */
+	UNM_MSG_ADOPT  = 5,	/* c->d: no payload.  Reply: struct
+				 * unm_msg_adopt, then (if bound) struct
+				 * unm_bind_info as after a REGISTER, with
+				 * its descriptors: for a process that got
+				 * the descriptor by SCM_RIGHTS or exec and
+				 * knows nothing of its binding */
+};
+
+struct unm_msg_adopt {
+	uint64_t nr_flags;	/* the REGISTER's flags (NR_NO_TX_POLL...) */
+	uint32_t bound;		/* 0: the descriptor binds nothing yet */
+	uint32_t pad;
 };
 
 struct unm_msg_hdr {

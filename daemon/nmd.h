@@ -205,6 +205,7 @@ struct nmd_binding {
 	size_t nifp_size;
 	uint32_t first[2], count[2];	/* bound ring range per direction */
 	bool excl;
+	uint64_t nr_flags;		/* as registered (NR_NO_TX_POLL...) */
 };
 
 struct nmd_client {
@@ -232,6 +233,9 @@ struct nmd_req {
 };
 
 int nmd_request(struct nmd_client *c, struct nmd_req *r);
+/* UNM_MSG_ADOPT: describe c's binding again (bind info and descriptors in
+ * r, as a REGISTER reply) for a process that received the descriptor */
+int nmd_bind_describe(struct nmd_client *c, struct nmd_req *r);
 void nmd_unbind(struct nmd_client *c);
 
 /* ---- VALE switches (vale/: vale.c, vale_fwd.c; design in vale.h) ---- */

@@ -249,6 +249,7 @@ static int do_register(struct nmd_client *c, struct nmd_req *r)
 	}
 	b->port = p;
 	b->excl = (reg->nr_flags & NR_EXCLUSIVE) != 0;
+	b->nr_flags = reg->nr_flags;
 	err = bound_rings(p, reg, b, r);
 	if (!err)
 		err = check_exclusive(p, b, b->excl, r);
@@ -310,6 +311,13 @@ fail:
 	free(b);
 	port_release(p);
 	return err;
+}
+
+int nmd_bind_describe(struct nmd_client *c, struct nmd_req *r)
+{
+	if (!c->bind)
+		return 0;
+	return fill_bind_info(c->bind->port, c->bind, r);
 }
 
 void nmd_unbind(struct nmd_client *c)

@@ -377,6 +377,38 @@ static int serve_nmreq(struct nmd_client *c, char *payload, uint32_t len)
 	return err;
 }
 
+/* A process that received the descriptor asks what it binds. */
+static int serve_adopt(struct nmd_client *c)
+{
+	static char out[UNM_WIRE_MAX];
+	struct unm_msg_adopt a = { 0 };
+	struct nmd_req r;
+	uint32_t len = sizeof(a);
+	int err;
+
+	memset(&r, 0, sizeof(r));
+	err = nmd_bind_describe(c, &r);
+	if (err)
+		return reply_text(c, UNM_MSG_ADOPT, -err, NULL, 0, NULL, 0,
+				  "cannot describe the binding");
+	if (r.bind) {
+		a.bound = 1;
+		a.nr_flags = c->bind->nr_flags;
+		if (sizeof(a) + r.bind_len > sizeof(out) - sizeof(struct unm_msg_hdr)) {
+			free(r.bind);
+			return reply_text(c, UNM_MSG_ADOPT, ENOMEM, NULL, 0, NULL, 0,
+					  "the port's description does not fit in a reply");
+		}
+		memcpy(out + sizeof(a), r.bind, r.bind_len);
+		len += (uint32_t)r.bind_len;
+		free(r.bind);
+		nmd_debug("client %d: binding of %s described for a process that received "
+			  "the descriptor", (int)c->pid, c->bind->port->name);
+	}
+	memcpy(out, &a, sizeof(a));
+	return reply(c, UNM_MSG_ADOPT, 0, out, len, r.fds, r.nfds);
+}
+
 static void client_serve(int ep, struct nmd_client *c)
 {
 	static char buf[UNM_WIRE_MAX];
@@ -424,6 +456,9 @@ static void client_serve(int ep, struct nmd_client *c)
 		break;
 	case UNM_MSG_CONFIG:
 		err = reply(c, UNM_MSG_CONFIG, EOPNOTSUPP, NULL, 0, NULL, 0);
+		break;
+	case UNM_MSG_ADOPT:
+		err = serve_adopt(c);
 		break;
 	default:
 		err = -EPROTO;

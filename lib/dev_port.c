@@ -254,26 +254,40 @@ void *unm_dev_mmap(struct unm_port *p, void *addr, size_t len, int prot, int fla
 	return v;
 }
 
-int unm_dev_close(struct unm_port *p, int fd)
+/* Undo unm_dev_bind(): this process's state of the binding only. */
+void unm_dev_unbind_local(struct unm_port *p)
 {
 	unsigned k;
-	int d, rc;
+	int d;
+
+	if (!p->bound)
+		return;
+	unm_port_disarm(p);
+	if (p->ops->unbind)
+		p->ops->unbind(p);
+	for (d = 0; d < 2; d++) {
+		free(p->ring[d]);
+		p->ring[d] = NULL;
+		p->nrings[d] = 0;
+	}
+	map_put(p->map);
+	p->map = NULL;
+	for (k = 0; k < p->nefds; k++)
+		unm_libc.close(p->efds[k]);
+	p->nefds = 0;
+	p->bound = false;
+}
+
+int unm_dev_close(struct unm_port *p, int fd)
+{
+	int rc;
 
 	unm_port_remove(fd);
 	rc = unm_libc.close(fd);
 	if (atomic_fetch_sub(&p->refs, 1) > 1)
 		return rc;
 	unm_epoll_forget_port(p);
-	if (p->bound) {
-		unm_port_disarm(p);
-		if (p->ops->unbind)
-			p->ops->unbind(p);
-		for (d = 0; d < 2; d++)
-			free(p->ring[d]);
-		map_put(p->map);
-	}
-	for (k = 0; k < p->nefds; k++)
-		unm_libc.close(p->efds[k]);
+	unm_dev_unbind_local(p);
 	unm_libc.close(p->wake_ep);
 	/* closing the last copy of the connection is what unbinds us in
 	 * netmapd (copies inherited across fork() count too) */

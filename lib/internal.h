@@ -166,6 +166,9 @@ int unm_dev_nmreq(struct unm_port *p, struct nmreq_header *hdr);
 int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 		 int *fds, unsigned nfds);
 void unm_dev_unbind_local(struct unm_port *p);
+/* a descriptor this process did not open (SCM_RIGHTS, exec): if it is a
+ * connection to our netmapd, set it up from its binding (dev_adopt.c) */
+struct unm_port *unm_dev_adopt(int fd);
 
 /* sync (sync.c) */
 int unm_txsync(struct unm_ring *r);

@@ -15,8 +15,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <net/netmap_user.h>
@@ -158,7 +160,7 @@ UNM_EXPORT int ioctl(int fd, unsigned long req, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	p = unm_port_lookup(fd);
-	if (!p)
+	if (!p && (_IOC_TYPE(req) != 'i' || !(p = unm_dev_adopt(fd))))
 		return LIBC(ioctl)(fd, req, arg);
 	err = unm_dev_ioctl(p, req, arg);
 	if (err) {
@@ -174,6 +176,14 @@ UNM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t
 	int err = 0;
 	void *v;
 
+	/* a descriptor we do not know may be a port another process passed
+	 * us: only a socket can be (one fstat for the others) */
+	if (!p && fd >= 0 && (flags & MAP_SHARED)) {
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode))
+			p = unm_dev_adopt(fd);
+	}
 	if (!p)
 		return LIBC(mmap)(addr, len, prot, flags, fd, off);
 	v = unm_dev_mmap(p, addr, len, prot, flags, off, &err);
