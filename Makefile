@@ -147,7 +147,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/include/net $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 644 include/net/netmap.h include/net/netmap_user.h $(DESTDIR)$(PREFIX)/include/net/
+	install -m 644 include/net/netmap.h include/net/netmap_user.h include/net/netmap_legacy.h \
+		include/net/netmap_virt.h $(DESTDIR)$(PREFIX)/include/net/
 	install -m 644 include/libnetmap.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/

@@ -64,6 +64,8 @@ trap 'rm -rf "$tmp"' EXIT
 # header variants: "label|defines (space separated)|header"
 VARIANTS=(
 	"netmap.h||net/netmap.h"
+	"netmap_legacy.h||net/netmap_legacy.h"
+	"netmap_virt.h||net/netmap_virt.h"
 	"netmap_user.h||net/netmap_user.h"
 	"netmap_user.h+LIBS|NETMAP_WITH_LIBS|net/netmap_user.h"
 	"libnetmap.h||libnetmap.h"
@@ -80,8 +82,30 @@ write_tu() {
 		done
 		echo "#include <$header>"
 		echo "#include <$header>"
+		# a header of macros only would leave an empty unit (-pedantic)
+		echo "typedef int check_tu_not_empty;"
 		if [ "$use" = 1 ]; then
 			case $header in
+			net/netmap_legacy.h)
+				# declarations only: use the struct and ioctls
+				cat <<'EOF'
+unsigned long check_legacy(struct nmreq *r);
+unsigned long check_legacy(struct nmreq *r)
+{
+	r->nr_flags = NR_REG_MASK;
+	return (unsigned long)NIOCREGIF + NIOCGINFO + NIOCCONFIG + sizeof(struct nm_ifreq);
+}
+EOF
+				;;
+			net/netmap_virt.h)
+				cat <<'EOF'
+int check_virt(void);
+int check_virt(void)
+{
+	return PTNETMAP_PCI_DEVICE_ID + PTNET_IO_KICK_BASE + PTNET_MDEV_IO_END;
+}
+EOF
+				;;
 			net/netmap.h)
 				cat <<'EOF'
 typedef void (*check_fn_t)(void);

@@ -72,10 +72,15 @@ if ! make -C "$root" install PREFIX="$tmp/prefix" BUILD="$BUILD" >"$tmp/install.
 	tail -n 30 "$tmp/install.log"
 	fail "make install PREFIX=$tmp/prefix"
 fi
-for f in include/net/netmap.h include/net/netmap_user.h include/libnetmap.h \
-	 lib/libnetmap.a lib/pkgconfig/libnetmap.pc; do
+for f in include/net/netmap.h include/net/netmap_user.h include/net/netmap_legacy.h \
+	 include/net/netmap_virt.h include/libnetmap.h lib/libnetmap.a lib/pkgconfig/libnetmap.pc; do
 	[ -f "$tmp/prefix/$f" ] || fail "make install did not install $f"
 done
+# upstream's testmmap includes <net/netmap_virt.h> after netmap_user.h
+printf '#include <net/netmap_user.h>\n#include <net/netmap_virt.h>\nint main(void) { return PTNETMAP_PCI_NETIF_ID != 0x000d || sizeof(struct nmreq) != 60; }\n' \
+	>"$tmp/virt.c"
+"$CC" -Wall -Werror -I"$tmp/prefix/include" -o "$tmp/virt" "$tmp/virt.c" && "$tmp/virt" ||
+	fail "a program including the installed <net/netmap_virt.h>"
 
 # --- 2. build -------------------------------------------------------------
 export PKG_CONFIG_PATH=$tmp/prefix/lib/pkgconfig
@@ -150,7 +155,9 @@ run_chain() {
 	local fa=$1 fb=$2 tx=$3 rx=$4 zc=$5 tag=$6 rpid fpid spid rc
 	spawn "$tag-rx" "$tmp/nmport_echo" -r "$rx" -n "$N" -l 60-3000 -w 20
 	rpid=$last
-	spawn "$tag-fwd" "$tmp/tutorial_forward" -i "$fa" -i "$fb"
+	# netmap never tells a pipe end that its peer left; the forwarder
+	# opts in to hear it (UNETMAP_PEER_HUP) so that it can stop by itself
+	UNETMAP_PEER_HUP=1 spawn "$tag-fwd" "$tmp/tutorial_forward" -i "$fa" -i "$fb"
 	fpid=$last
 	spawn "$tag-tx" "$tmp/nmport_echo" -s "$tx" -n "$N" -l 60-3000 -w 20
 	spid=$last
