@@ -79,11 +79,14 @@ $(NETMAPD): $(DAEMON_OBJ)
 # Tools link the static library: they run from the build tree or any PREFIX
 # without an rpath, and the libc calls they make on port descriptors
 # (open/ioctl/mmap/poll/close) resolve to libnetmap's.
+# TOOL_LIBS: what one tool needs beyond libnetmap (set per target below).
 define tool_rule
 $(BUILD)/$(1): $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBA)
-	$(CC) $(LDFLAGS_ALL) -o $$@ $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBA) $(LDLIBS_ALL) -lm
+	$(CC) $(LDFLAGS_ALL) -o $$@ $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBA) $(LDLIBS_ALL) $$(TOOL_LIBS) -lm
 endef
 $(foreach t,$(TOOL_DIRS),$(eval $(call tool_rule,$(t))))
+# nm-dump writes pcap files and compiles BPF filters with libpcap
+$(BUILD)/nm-dump: TOOL_LIBS = $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
