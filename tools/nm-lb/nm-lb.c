@@ -704,8 +704,14 @@ int main(int argc, char **argv)
 		lp->seen_tail = lp->ring->tail;
 		if (q_init(&lp->oq, nextra) < 0)
 			goto out;
-		printf("nm-lb: pipe %d: %s}%s (%u slots)\n", i, lp->name,
-		       strrchr(lp->name, '{') + 1, lp->ring->num_slots);
+		{
+			char peer[sizeof(lp->name)];
+
+			memcpy(peer, lp->name, sizeof(peer));
+			*strrchr(peer, '{') = '}';
+			printf("nm-lb: pipe %d: %s, consumers open %s (%u slots)\n", i, lp->name,
+			       peer, lp->ring->num_slots);
+		}
 	}
 	fflush(stdout);
 	pfd = calloc((size_t)npipes + 1, sizeof(*pfd));

@@ -470,6 +470,15 @@ next:
 					rc = 1;
 					break;
 				}
+				if (pfd.revents & POLLHUP) {
+					/* a pipe whose reader went away: nobody will
+					 * ever make room again */
+					fprintf(stderr, "nmreplay: %s: the peer is gone\n", name);
+					rc = 1;
+					break;
+				}
+				if (pfd.revents & POLLERR)
+					usleep(100000);
 			}
 		}
 		/* let the port take what is still in the ring (bounded wait) */
