@@ -3,8 +3,8 @@
 #   make                 libnetmap (.a, .so), netmapd, tools
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
-#   make bench           benchmarks, results in bench/RESULTS.md and
-#                        bench/xdp-results.md
+#   make bench           benchmarks, results in bench/RESULTS.md,
+#                        bench/xdp-results.md and bench/nfv-results.md
 #   make demo            live demo: packets over a pipe between two processes
 #   make install PREFIX=/usr/local [DESTDIR=]
 
@@ -113,6 +113,7 @@ bench: all
 	BUILD=$(BUILD) bench/run.sh
 	BUILD=$(BUILD) bench/vale.sh --out bench/vale-results.md
 	BUILD=$(BUILD) bench/xdp.sh --out bench/xdp-results.md
+	BUILD=$(BUILD) bench/nfv.sh --out bench/nfv-results.md
 
 demo: all
 	scripts/demo.sh $(BUILD)

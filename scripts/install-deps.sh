@@ -8,8 +8,12 @@ set -euo pipefail
 # tests: bc (runner timing), iproute2 (namespaces and veths), strace
 # (the syscall check), procps (pgrep), util-linux (taskset), ethtool
 # (offloads off on veths), iputils-ping and netcat-openbsd (kernel stacks
-# talking through netmap:IFNAME ports)
-PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd"
+# talking through netmap:IFNAME ports);
+# NFV tools: libpcap-dev (nm-dump writes pcap and compiles BPF filters),
+# tcpdump and tshark (tests read the captures back; tshark brings editcap,
+# which makes microsecond pcap files for the nmreplay test), jq (parses
+# nm-lb's JSON statistics in its test)
+PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd libpcap-dev tcpdump tshark jq"
 if [ "${1:-}" = --list ]; then
 	echo "$PACKAGES"
 	exit 0

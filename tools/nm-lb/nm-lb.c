@@ -55,6 +55,8 @@ struct lb_pipe {
 	uint32_t maxbuf;
 	uint32_t seen_tail;	/* tail when we last looked: returned buffers follow it */
 	int dirty;		/* slots queued since the last txsync */
+	int synced;		/* txsync done for room in this pass */
+	int group;
 	struct lb_queue oq;
 	uint64_t pkts, bytes, drop, drop_bytes;
 	uint64_t p_pkts, p_bytes, p_drop, p_drop_bytes;	/* at the last report */
@@ -303,6 +305,24 @@ static void drain(struct lb_pipe *lp)
 	r->head = r->cur = h;
 }
 
+static void chain_pipe(struct lb_pipe *lp);
+
+/*
+ * A full ring learns that its reader made room only in a txsync: do one
+ * (once per pass) before giving up on it.  The buffers that sync hands
+ * back go on to the next group at once, before their slots are reused.
+ */
+static void refresh(struct lb_pipe *lp)
+{
+	if (lp->synced)
+		return;
+	lp->synced = 1;
+	ioctl(lp->d->fd, NIOCTXSYNC, NULL);
+	lp->dirty = 0;
+	if (lp->group + 1 < ngroups)
+		chain_pipe(lp);
+}
+
 /*
  * Hand the frame in the nfr slots starting at src[j] (a ring of sn
  * slots) to pipe lp: swap into its TX ring, else park in its overflow
@@ -315,6 +335,8 @@ static void send_to(struct lb_pipe *lp, struct netmap_slot *src, uint32_t sn, ui
 	struct netmap_ring *r = lp->ring;
 	uint32_t f;
 
+	if (lp->oq.n == 0 && tx_room(r) < nfr)
+		refresh(lp);
 	if (lp->oq.n == 0 && tx_room(r) >= nfr) {
 		uint32_t h = r->head;
 
@@ -401,36 +423,31 @@ static uint32_t dispatch(struct netmap_ring *ring, uint32_t maxbuf, uint32_t j, 
 }
 
 /*
- * Buffers the consumers of group g returned since we last looked: the
+ * Buffers the consumers of lp's group returned since we last looked: the
  * slots after the old tail up to and including the new one (a pipe
  * gives a slot back with the buffer its reader left in it).  They go on
- * to group g + 1.
+ * to the next group.
  */
-static void chain(int g)
+static void chain_pipe(struct lb_pipe *lp)
 {
-	int i;
+	struct netmap_ring *r = lp->ring;
+	uint32_t t = r->tail, j = lp->seen_tail, n = r->num_slots, left;
 
-	for (i = groups[g].first; i < groups[g].first + groups[g].n; i++) {
-		struct lb_pipe *lp = &pipes[i];
-		struct netmap_ring *r = lp->ring;
-		uint32_t t = r->tail, j = lp->seen_tail, n = r->num_slots, left;
+	if (t >= n)
+		return;	/* not a ring index: leave it alone */
+	left = t >= j ? t - j : t + n - j;
+	while (left) {
+		uint32_t used;
 
-		if (t >= n)
-			continue;	/* not a ring index: leave it alone */
-		left = t >= j ? t - j : t + n - j;
-		while (left) {
-			uint32_t used;
-
-			j = j + 1 == n ? 0 : j + 1;
-			used = dispatch(r, lp->maxbuf, j, left, g + 1, 0);
-			/* dispatch consumed `used` slots from j on */
-			j = j + used - 1;
-			if (j >= n)
-				j -= n;
-			left -= used < left ? used : left;
-		}
-		lp->seen_tail = t;
+		j = j + 1 == n ? 0 : j + 1;
+		used = dispatch(r, lp->maxbuf, j, left, lp->group + 1, 0);
+		/* dispatch consumed `used` slots from j on */
+		j = j + used - 1;
+		if (j >= n)
+			j -= n;
+		left -= used < left ? used : left;
 	}
+	lp->seen_tail = t;
 }
 
 /* ------------------------------------------------------------ statistics */
@@ -565,6 +582,7 @@ static int add_group(const char *arg, const char *defname)
 		for (i = 0; i < g->n; i++) {
 			struct lb_pipe *lp = &pipes[npipes + i];
 
+			lp->group = ngroups;
 			snprintf(lp->name, sizeof(lp->name), "%s%s{%d", strncmp(g->name, "vale", 4) ?
 				 "netmap:" : "", g->name, id + i);
 		}
@@ -752,11 +770,13 @@ int main(int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		for (i = 0; i < npipes; i++)
-			if (ngroups > 1 && &pipes[i] < &pipes[groups[ngroups - 1].first])
+		for (i = 0; i < npipes; i++) {
+			pipes[i].synced = 0;
+			if (pipes[i].group + 1 < ngroups) {
 				ioctl(pipes[i].d->fd, NIOCTXSYNC, NULL);
-		for (i = 0; i + 1 < ngroups; i++)
-			chain(i);
+				chain_pipe(&pipes[i]);
+			}
+		}
 		for (i = 0; i < npipes; i++)
 			if (pipes[i].oq.n)
 				drain(&pipes[i]);
