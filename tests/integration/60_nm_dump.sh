@@ -41,6 +41,7 @@ ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
 check() { if eval "$1"; then ok "$2"; else bad "$2"; fi; }
 . "$(dirname "$0")/tlib.sh"	# wait_for, wait_pid
+. "$(dirname "$0")/nfv_lib.sh"	# settle
 
 P="nfvd$$"
 count() { tcpdump -r "$1" ${2:+"$2"} 2>/dev/null | wc -l; }
@@ -65,7 +66,7 @@ check '[ "$(od -A n -t x1 -N 4 "$tmp/all.pcap" | tr -d " ")" = 4d3cb2a1 ]' \
 # ------------------------------------------------------------- 2. a filter
 # destination ports 1234, 1235, 1236 in turn: a third of the frames match
 GEN=(-f tx -n 3000 -w 0 -s 10.0.0.1:1000 -d 10.1.0.1:1234-10.1.0.1:1236)
-"$B/nm-dump" -i "netmap:$P}2" -w "$tmp/flt.pcap" -q udp dst port 1234 >"$tmp/d2.out" 2>&1 &
+"$B/nm-dump" -i "netmap:$P}2" -w "$tmp/flt.pcap" udp dst port 1234 >"$tmp/d2.out" 2>&1 &
 d=$!; pids+=($d)
 "$B/nm-dump" -i "netmap:$P}3" -w "$tmp/full.pcap" -c 3000 -q >"$tmp/d3.out" 2>&1 &
 d3=$!; pids+=($d3)
@@ -73,7 +74,7 @@ wait_for "$tmp/d2.out" '^nm-dump: capturing' 10 && wait_for "$tmp/d3.out" '^nm-d
 	bad "nm-dump did not start"
 timeout 30 "$B/pkt-gen" -i "netmap:$P{2" "${GEN[@]}" >"$tmp/tx2.out" 2>&1
 timeout 30 "$B/pkt-gen" -i "netmap:$P{3" "${GEN[@]}" >"$tmp/tx3.out" 2>&1
-wait_for "$tmp/d2.out" 'never' 1	# a moment for the last batch
+settle "$tmp/d2.out"
 kill -INT $d
 wait_pid $d 10
 wait_pid $d3 10

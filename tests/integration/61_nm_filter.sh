@@ -44,6 +44,7 @@ ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
 check() { if eval "$1"; then ok "$2"; else bad "$2"; fi; }
 . "$(dirname "$0")/tlib.sh"	# wait_for, wait_pid
+. "$(dirname "$0")/nfv_lib.sh"	# settle
 
 P="nfvf$$"
 GEN=(-f tx -n 600 -w 0 -l 80 -s 10.0.0.1:1000-10.0.0.1:1001 -d 10.1.0.1:1234-10.1.0.3:1235)
@@ -53,7 +54,7 @@ dump() { tcpdump -t -nn -x -r "$1" ${2:+"$2"} 2>/dev/null; }
 start_dump() {
 	local n=$1 port=$2
 	shift 2
-	"$B/nm-dump" -i "$port" -w "$tmp/$n.pcap" -q "$@" >"$tmp/$n.out" 2>&1 &
+	"$B/nm-dump" -i "$port" -w "$tmp/$n.pcap" "$@" >"$tmp/$n.out" 2>&1 &
 	dp=$!; pids+=($dp)
 	wait_for "$tmp/$n.out" '^nm-dump: capturing' 10 || bad "nm-dump $n did not start"
 }
@@ -81,7 +82,7 @@ wait_for "$tmp/f.out" '^nm-filter: external' 10 || bad "nm-filter did not start"
 check 'grep -q "zerocopy enabled, 4 rules, default pass, non-ip pass" "$tmp/f.out"' \
 	"4 rules, zero copy between pipes of one name"
 timeout 30 "$B/pkt-gen" -i "netmap:$P{1" "${GEN[@]}" >"$tmp/tx.out" 2>&1
-wait_for "$tmp/f.out" 'never' 1
+settle "$tmp/out.out"
 kill -USR1 $f
 wait_for "$tmp/f.out" 'int->ext' 5
 stop_pid $f
@@ -119,7 +120,7 @@ f=$!; pids+=($f)
 wait_for "$tmp/f3.out" '^nm-filter: external' 10 || bad "nm-filter did not start"
 timeout 30 "$B/pkt-gen" -i "netmap:${P}b{1" "${GEN[@]}" >"$tmp/tx3.out" 2>&1
 timeout 30 "$B/pkt-gen" -i "netmap:${P}b{1" -6 -f tx -n 100 -w 0 >"$tmp/tx3b.out" 2>&1
-wait_for "$tmp/f3.out" 'never' 1
+settle "$tmp/o3.out"
 stop_pid $f
 stop_pid $o3
 check '[ "$(dump "$tmp/o3.pcap" "ip and udp dst port 1234" | grep -c "^IP ")" -eq 300 ]' \
@@ -137,7 +138,7 @@ o4=$dp
 f=$!; pids+=($f)
 wait_for "$tmp/f4.out" '^nm-filter: external' 10 || bad "nm-filter did not start"
 timeout 30 "$B/pkt-gen" -i "netmap:${P}c}2" -f tx -n 300 -w 0 >"$tmp/tx4.out" 2>&1
-wait_for "$tmp/f4.out" 'never' 1
+settle "$tmp/o4.out"
 stop_pid $f
 stop_pid $o4
 check '[ "$(dump "$tmp/o4.pcap" | grep -c "^IP ")" -eq 300 ]' "'drop in' leaves INT->EXT alone: 300 of 300"

@@ -48,12 +48,13 @@ ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
 check() { if eval "$1"; then ok "$2"; else bad "$2"; fi; }
 . "$(dirname "$0")/tlib.sh"	# wait_for, wait_pid
+. "$(dirname "$0")/nfv_lib.sh"	# settle
 
 P="nfvl$$"
 stop_pid() { kill -INT "$1" 2>/dev/null; wait_pid "$1" 10; }
 # start_dump FILE PORT: nm-dump in the background, pid in $dp
 start_dump() {
-	"$B/nm-dump" -i "$2" -w "$1" -q >"$1.out" 2>&1 &
+	"$B/nm-dump" -i "$2" -w "$1" >"$1.out" 2>&1 &
 	dp=$!; pids+=($dp)
 	wait_for "$1.out" '^nm-dump: capturing' 10 || bad "nm-dump on $2 did not start"
 }
@@ -70,7 +71,7 @@ gen() {	# gen FILE ID SRC DST
 	start_dump "$1" "netmap:${P}g}$2"
 	timeout 30 "$B/pkt-gen" -i "netmap:${P}g{$2" -f tx -n 1600 -w 0 -s "$3" -d "$4" \
 		>"$1.tx" 2>&1
-	wait_for "$1.out" 'never' 1
+	settle "$1.out"
 	stop_pid $dp
 }
 gen "$tmp/fwd.pcap" 1 10.0.0.1:1000-10.0.0.1:1007 10.1.0.1:2000-10.1.0.1:2001
@@ -91,7 +92,8 @@ for k in 0 1 2; do
 done
 timeout 30 "$B/nmreplay" -f "$tmp/fwd.pcap" -i "netmap:$P{in" -n 1 -q >"$tmp/r1.out" 2>&1
 timeout 30 "$B/nmreplay" -f "$tmp/rev.pcap" -i "netmap:$P{in" -n 1 -q >"$tmp/r2.out" 2>&1
-wait_for "$tmp/lb.out" 'never' 2	# at least one -o 1 line after the traffic
+settle "$tmp/o0.pcap.out" "$tmp/o1.pcap.out" "$tmp/o2.pcap.out"
+wait_for "$tmp/lb.out" 'never' 1	# one more -o 1 line after the traffic
 kill -USR1 $lb
 sleep 0.3
 stop_pid $lb

@@ -44,6 +44,7 @@ ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
 check() { if eval "$1"; then ok "$2"; else bad "$2"; fi; }
 . "$(dirname "$0")/tlib.sh"	# wait_for, wait_pid
+. "$(dirname "$0")/nfv_lib.sh"	# settle
 
 P="nfvr$$"
 seq_id=0
@@ -57,7 +58,7 @@ capture() {
 	shift
 	seq_id=$((seq_id + 1))
 	PEER="netmap:$P{$seq_id"
-	"$B/nm-dump" -i "netmap:$P}$seq_id" -w "$out" -q "$@" >"$out.out" 2>&1 &
+	"$B/nm-dump" -i "netmap:$P}$seq_id" -w "$out" "$@" >"$out.out" 2>&1 &
 	dp=$!; pids+=($dp)
 	wait_for "$out.out" '^nm-dump: capturing' 10 || bad "nm-dump for $out did not start"
 }
@@ -72,7 +73,7 @@ replay() {
 	timeout 60 "$B/nmreplay" -f "$file" -i "$PEER" -q "$@" >"$out.r" 2>&1
 	t1=${EPOCHREALTIME/./}
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
-	wait_for "$out.r" 'never' 1
+	settle "$out.out"
 	stop_pid $dp
 }
 

@@ -45,6 +45,7 @@ ok() { echo "ok: $1"; }
 bad() { echo "FAIL: $1"; fail=1; }
 check() { if eval "$1"; then ok "$2"; else bad "$2"; fi; }
 . "$(dirname "$0")/tlib.sh"	# wait_for, wait_pid
+. "$(dirname "$0")/nfv_lib.sh"	# settle
 
 n=0
 stop_pid() { kill -INT "$1" 2>/dev/null; wait_pid "$1" 10; }
@@ -103,7 +104,7 @@ NFV_SEED=7 start_tlem -L 0.1
 dp=$!; pids+=($dp)
 wait_for "$tmp/cnt.out" '^nm-dump: capturing' 10 || bad "nm-dump did not start"
 timeout 60 "$B/pkt-gen" -i "$A" -f tx -n 20000 -w 0 >"$tmp/tx3.out" 2>&1
-wait_for "$tmp/cnt.out" 'never' 1
+settle "$tmp/cnt.out"
 stop_pid $tl
 stop_pid $dp
 got=$(sed -n 's/^nm-dump: total \([0-9]*\) seen.*/\1/p' "$tmp/cnt.out")
@@ -130,7 +131,7 @@ start_tlem -B 1M
 dp=$!; pids+=($dp)
 wait_for "$tmp/cnt4.out" '^nm-dump: capturing' 10 || bad "nm-dump did not start"
 timeout 30 "$B/nmreplay" -f "$tmp/fixed.pcap" -i "$A" -n 1 -q >"$tmp/r4b.out" 2>&1
-wait_for "$tmp/cnt4.out" 'never' 2
+settle "$tmp/cnt4.out"
 stop_pid $tl
 stop_pid $dp
 read -r rx sent qd <<<"$(sed -n 's/^tlem: A->B: \([0-9]*\) received \([0-9]*\) sent [0-9]* lost \([0-9]*\) queue drops.*/\1 \2 \3/p' "$TL")"
@@ -150,7 +151,7 @@ wait_for "$tmp/c5a.out" '^nm-dump: capturing' 10 && wait_for "$tmp/c5b.out" '^nm
 # the test's two ends also send: pkt-gen opens each end once more
 timeout 30 "$B/pkt-gen" -i "$A" -f tx -n 100 -w 0 >"$tmp/tx5a.out" 2>&1
 timeout 30 "$B/pkt-gen" -i "$Z" -f tx -n 100 -w 0 >"$tmp/tx5b.out" 2>&1
-wait_for "$tmp/c5a.out" 'never' 1
+settle "$tmp/c5a.out" "$tmp/c5b.out"
 stop_pid $tl
 stop_pid $d1
 stop_pid $d2
