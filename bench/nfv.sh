@@ -166,6 +166,17 @@ steady() {
 		printf "%.3f\n", s / (b - 1) }'
 }
 
+# host load: percent of the cpus busy over 0.5 s, sampled before each run
+# (other work on a shared host skews every figure; the report says how much)
+host_busy() {
+	local a b
+	a=$(head -n1 /proc/stat); sleep 0.5; b=$(head -n1 /proc/stat)
+	printf '%s\n%s\n' "$a" "$b" | awk '{ idle = $5 + $6; t = 0; for (i = 2; i <= NF; i++) t += $i
+		if (NR == 1) { i0 = idle; t0 = t } else { i1 = idle; t1 = t } }
+		END { d = t1 - t0; printf "%d\n", (d > 0) ? 100 * (1 - (i1 - i0) / d) + 0.5 : 0 }'
+}
+MAXBUSY=0
+
 SEQ=0
 # filter_run NRULES COPY: sets RESULT
 filter_run() {
@@ -261,6 +272,8 @@ declare -A VALS DROPS SKIPS FAILS
 for ((round = 1; round <= RUNS; round++)); do
 	for id in "${SELECTED[@]}"; do
 		[ -n "${SKIPS[$id]:-}" ] && continue
+		b=$(host_busy)
+		[ "$b" -gt $MAXBUSY ] && MAXBUSY=$b
 		run_one "$id"
 		case $? in
 		0) VALS[$id]+="$RESULT "; DROPS[$id]+="${DROP:-} "
@@ -280,7 +293,9 @@ report() {
 	echo "# NFV tools benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $NCPU cpus)"
 	echo
 	echo "$RUNS run(s) of ${SECS} s per scenario, median [min–max] of the per-run means;" \
-	     "sender on cpu $C_TX, the tool on cpu $C_TOOL, receivers on cpu $C_RX."
+	     "sender on cpu $C_TX, the tool on cpu $C_TOOL, receivers on cpu $C_RX;" \
+	     "busiest the host was with other work just before a run: ${MAXBUSY}%" \
+	     "(figures from a busy host are low and spread)."
 	echo "Made by \`bench/nfv.sh\` (\`make bench\`); see its header for the method."
 	echo
 	echo "| scenario | what | median Mpps | min–max | runs | notes |"

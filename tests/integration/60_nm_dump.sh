@@ -19,6 +19,7 @@
 #   4. -c 700 while 2000 are sent: nm-dump exits 0 by itself, 700 written;
 #   5. -s 42: caplen 42, len 128;
 #   6. a bad filter and a missing -i exit 1; -h exits 0.
+# SIGUSR1 prints the counters so far (checked in 2.).
 set -u
 B=${BUILD:-build}
 for t in nm-dump pkt-gen; do
@@ -75,6 +76,8 @@ wait_for "$tmp/d2.out" '^nm-dump: capturing' 10 && wait_for "$tmp/d3.out" '^nm-d
 timeout 30 "$B/pkt-gen" -i "netmap:$P{2" "${GEN[@]}" >"$tmp/tx2.out" 2>&1
 timeout 30 "$B/pkt-gen" -i "netmap:$P{3" "${GEN[@]}" >"$tmp/tx3.out" 2>&1
 settle "$tmp/d2.out"
+kill -USR1 $d
+check 'wait_for "$tmp/d2.out" "^nm-dump: so far 3000 seen, 1000 matched" 5' "SIGUSR1: the counters so far"
 kill -INT $d
 wait_pid $d 10
 wait_pid $d3 10

@@ -105,6 +105,8 @@ dp=$!; pids+=($dp)
 wait_for "$tmp/cnt.out" '^nm-dump: capturing' 10 || bad "nm-dump did not start"
 timeout 60 "$B/pkt-gen" -i "$A" -f tx -n 20000 -w 0 >"$tmp/tx3.out" 2>&1
 settle "$tmp/cnt.out"
+kill -USR1 $tl
+check 'wait_for "$TL" "^tlem: A->B: 20000 received" 5' "SIGUSR1: tlem prints its counters"
 stop_pid $tl
 stop_pid $dp
 got=$(sed -n 's/^nm-dump: total \([0-9]*\) seen.*/\1/p' "$tmp/cnt.out")

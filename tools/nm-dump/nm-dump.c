@@ -34,6 +34,14 @@
 
 static volatile sig_atomic_t stop;
 
+static volatile sig_atomic_t dump_stats;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	dump_stats = 1;
+}
+
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -213,6 +221,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_usr1);
 	fprintf(info, "nm-dump: capturing on %s%s%s%s%s\n", name, out ? " to " : "",
 		out ? (strcmp(out, "-") ? out : "stdout") : "", expr ? ", filter: " : "",
 		expr ? expr : "");
@@ -305,6 +314,10 @@ int main(int argc, char **argv)
 				rc = 1;
 				break;
 			}
+		}
+		if (dump_stats) {
+			dump_stats = 0;
+			summary(info, "so far ", &st, NULL, 0);
 		}
 		now = nfv_now_ns();
 		if (now - t_last >= NFV_NSEC) {

@@ -51,6 +51,14 @@ struct nr_trace {
 
 static volatile sig_atomic_t stop;
 
+static volatile sig_atomic_t dump_stats;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	dump_stats = 1;
+}
+
 static void on_stop(int sig)
 {
 	(void)sig;
@@ -320,6 +328,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
+	signal(SIGUSR1, on_usr1);
 	if (wait_s)
 		sleep((unsigned)wait_s);
 
@@ -442,6 +451,12 @@ next:
 				since_sync = 0;
 			}
 			now = nfv_now_ns();
+			if (dump_stats) {
+				dump_stats = 0;
+				printf("nmreplay: so far sent %" PRIu64 " frames %" PRIu64 " bytes, lost %"
+				       PRIu64 ", %" PRIu64 " full loops\n", sent, bytes, lost, loop);
+				fflush(stdout);
+			}
 			if (now - pass_start > round_max)
 				round_max = now - pass_start;
 			if (now - t_rep >= NFV_NSEC) {

@@ -70,6 +70,14 @@ struct tl_dir {
 };
 
 static volatile sig_atomic_t stop;
+
+static volatile sig_atomic_t dump_stats;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	dump_stats = 1;
+}
 static uint64_t seed;
 
 static void on_stop(int sig)
@@ -322,6 +330,21 @@ static int transmit(struct tl_dir *dr, uint64_t now, unsigned batch)
 	return 0;
 }
 
+static void print_totals(const struct tl_dir *dirs)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const struct tl_dir *dr = &dirs[i];
+
+		printf("tlem: %s: %" PRIu64 " received %" PRIu64 " sent %" PRIu64 " lost %" PRIu64
+		       " queue drops %" PRIu64 " delay line full %" PRIu64 " bad, %u still queued\n",
+		       dr->name, dr->rx, dr->tx, dr->drop_loss, dr->drop_queue, dr->drop_mem,
+		       dr->bad, dr->nq);
+	}
+	fflush(stdout);
+}
+
 static int set_param(const char *what, const char *arg, int *n, struct tl_dir *dirs,
 		     int (*parse)(const char *, struct tl_dir *))
 {
@@ -518,6 +541,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
+	signal(SIGUSR1, on_usr1);
 	for (i = 0; i < (int)wait_s * 10 && !stop; i++)
 		usleep(100000);
 
@@ -544,6 +568,10 @@ int main(int argc, char **argv)
 				}
 			}
 			last = now;
+			if (dump_stats) {
+				dump_stats = 0;
+				print_totals(dirs);
+			}
 			if (now >= t_rep + NFV_NSEC) {
 				struct tl_dir *a = &dirs[0], *b = &dirs[1];
 
@@ -604,15 +632,7 @@ int main(int argc, char **argv)
 				}
 		}
 	}
-	for (i = 0; i < 2; i++) {
-		struct tl_dir *dr = &dirs[i];
-
-		printf("tlem: %s: %" PRIu64 " received %" PRIu64 " sent %" PRIu64 " lost %" PRIu64
-		       " queue drops %" PRIu64 " delay line full %" PRIu64 " bad, %u still queued\n",
-		       dr->name, dr->rx, dr->tx, dr->drop_loss, dr->drop_queue, dr->drop_mem,
-		       dr->bad, dr->nq);
-	}
-	fflush(stdout);
+	print_totals(dirs);
 out:
 	for (i = 0; i < 2; i++) {
 		if (pd[i])
