@@ -3,8 +3,8 @@
 #   make                 libnetmap (.a, .so), netmapd, tools
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
-#   make bench           benchmarks, results in bench/RESULTS.md and
-#                        bench/xdp-results.md
+#   make bench           benchmarks, results in bench/RESULTS.md,
+#                        bench/xdp-results.md and bench/nfv-results.md
 #   make demo            live demo: packets over a pipe between two processes
 #   make guest           static netmapd, tools and test programs for VM
 #                        guests, in build-guest/ (docs/vm-guests.md)
@@ -96,11 +96,14 @@ $(NETMAPD): $(DAEMON_OBJ)
 # Tools link the static library: they run from the build tree or any PREFIX
 # without an rpath, and the libc calls they make on port descriptors
 # (open/ioctl/mmap/poll/close) resolve to libnetmap's.
+# TOOL_LIBS: what one tool needs beyond libnetmap (set per target below).
 define tool_rule
 $(BUILD)/$(1): $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBA)
-	$(CC) $(LDFLAGS_ALL) -o $$@ $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBA) $(LDLIBS_ALL) -lm
+	$(CC) $(LDFLAGS_ALL) -o $$@ $(call obj,$(wildcard tools/$(1)/*.c)) $(LIBA) $(LDLIBS_ALL) $$(TOOL_LIBS) -lm
 endef
 $(foreach t,$(TOOL_DIRS),$(eval $(call tool_rule,$(t))))
+# nm-dump writes pcap files and compiles BPF filters with libpcap
+$(BUILD)/nm-dump: TOOL_LIBS = $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -139,6 +142,7 @@ bench: all
 	BUILD=$(BUILD) bench/run.sh
 	BUILD=$(BUILD) bench/vale.sh --out bench/vale-results.md
 	BUILD=$(BUILD) bench/xdp.sh --out bench/xdp-results.md
+	BUILD=$(BUILD) bench/nfv.sh --out bench/nfv-results.md
 
 demo: all
 	scripts/demo.sh $(BUILD)

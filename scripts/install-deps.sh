@@ -10,8 +10,13 @@ set -euo pipefail
 # (offloads off on veths), iputils-ping and netcat-openbsd (kernel stacks
 # talking through netmap:IFNAME ports);
 # VM guests (scripts/vm): qemu-system-x86 (the guests), busybox-static
-# and cpio (their initramfs), kmod (depmod orders the guest's modules)
-PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod"
+# and cpio (their initramfs), kmod (depmod orders the guest's modules);
+# NFV tools: libpcap-dev (nm-dump writes pcap and compiles BPF filters),
+# tcpdump and tshark (tests read the captures back; tshark brings editcap,
+# which makes microsecond pcap files for the nmreplay test), jq (parses
+# nm-lb's JSON statistics in its test);
+# fuzzing (make fuzz): libclang-rt-14-dev (clang's libFuzzer runtime)
+PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod libpcap-dev tcpdump tshark jq libclang-rt-14-dev"
 if [ "${1:-}" = --list ]; then
 	echo "$PACKAGES"
 	exit 0

@@ -12,7 +12,8 @@
 #   2. bench/run.sh --quick --out TMP, bounded to 55 s; it uses the
 #      runner's netmapd through UNETMAP_SOCKET and cleans up after itself;
 #   3. for every id of `bench/run.sh --list`: its table row's median cell is
-#      a number or "skipped: <reason>".
+#      a number or "skipped: <reason>";
+#   4. the same for bench/nfv.sh --quick (the NFV tools), bounded to 90 s.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$root/build}
@@ -63,4 +64,32 @@ if [ $bad -ne 0 ]; then
 	echo "--- bench/run.sh stderr"
 	tail -n 30 "$tmp/stderr"
 fi
+
+# The NFV tools' benchmark (bench/nfv.sh): same rule, its own table
+# ("| id | what | median | ..."), one ~3 s run per scenario.
+nfv_bad=0
+if [ -x "$root/bench/nfv.sh" ]; then
+	BUILD=$BUILD timeout -k 3 -s TERM 90 "$root/bench/nfv.sh" --quick --out "$tmp/nfv.md" \
+		>"$tmp/nfv.stdout" 2>"$tmp/nfv.stderr"
+	rc=$?
+	if [ $rc -ne 0 ] || [ ! -s "$tmp/nfv.md" ]; then
+		echo "FAIL bench/nfv.sh --quick exited with $rc"
+		nfv_bad=1
+	fi
+	for id in $("$root/bench/nfv.sh" --list); do
+		cell=$(awk -F'|' -v id="$id" '{ c = $2; gsub(/^ +| +$/, "", c) }
+			c == id { m = $4; gsub(/^ +| +$/, "", m); print m; exit }' "$tmp/nfv.md" 2>/dev/null)
+		if [[ "$cell" =~ ^[0-9]+(\.[0-9]+)?$ ]] || [[ "$cell" =~ ^skipped:\ .+ ]]; then
+			echo "ok   $id: $cell"
+		else
+			echo "FAIL $id: ${cell:-no row in the results}"
+			nfv_bad=1
+		fi
+	done
+	if [ $nfv_bad -ne 0 ]; then
+		[ -s "$tmp/nfv.md" ] && cat "$tmp/nfv.md"
+		tail -n 30 "$tmp/nfv.stderr"
+	fi
+fi
+[ $nfv_bad -eq 0 ] || bad=1
 exit $bad
