@@ -28,7 +28,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: netmapd [-f] [-s PATH] [-l FILE] [-i SECONDS] [-v|-q]\n"
 		"               [--vale-threads N] [--vale-busy] [--vale-cpus LIST]\n"
-		"               [--vale-batch N] [--nic-mode MODE] [--nic-bufs N]\n"
+		"               [--vale-batch N] [--nic-mode MODE] [--nic-bufs N] [--no-nic]\n"
 		"\n"
 		"unetmap's management daemon: memory regions, pipes and ports.\n"
 		"libnetmap starts it on demand; run it with -f as a service.\n"
@@ -55,6 +55,8 @@ static void usage(FILE *fp)
 		"                        zerocopy, copy, joined with '+'\n"
 		"      --nic-bufs N      buffers of a process's NIC region (default 16384;\n"
 		"                        AF_XDP pins them)\n"
+		"      --no-nic          serve no network interfaces (netmap:IFNAME is\n"
+		"                        ENXIO); needs no privilege then\n"
 		"  -V, --version         print the version and exit\n"
 		"  -h, --help            this text\n"
 		"\n"
@@ -90,6 +92,7 @@ int main(int argc, char **argv)
 		{ "vale-batch", required_argument, NULL, 'N' },
 		{ "nic-mode", required_argument, NULL, 'X' },
 		{ "nic-bufs", required_argument, NULL, 'Y' },
+		{ "no-nic", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nmd_vale_opts vopts = { .threads = 1 };
@@ -137,6 +140,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'Z': nopts.disabled = true; break;
 		case 'Y': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

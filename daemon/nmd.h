@@ -265,7 +265,12 @@ struct nmd_nic_opts {
 	uint64_t mode;		/* default NR_UNM_NIC_* bits (0: best) */
 	uint32_t bufs;		/* buffers of a NIC region (0: default) */
 	const char *socket;	/* our socket, for the VALE forwarders */
+	bool disabled;		/* no interfaces at all (--no-nic; the
+				 * fuzzer: never touch a real one) */
 };
+/* interfaces disabled: REGISTER, PORT_INFO_GET and VALE_ATTACH of an
+ * interface are ENXIO with this reason */
+bool nmd_nic_disabled(char *msg, size_t msglen);
 void nmd_nic_configure(const struct nmd_nic_opts *o);
 void nmd_nic_init(void);
 void nmd_nic_fini(void);
@@ -283,6 +288,7 @@ struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, s
 int nmd_server_listen(const char *path, int *lockfd);
 int nmd_server_loop(int lfd, int idle_exit_sec);
 void nmd_reap_hangups(void);
+void nmd_server_serve_fd(int fd, pid_t pid);	/* the fuzzer's door */
 extern volatile int nmd_stop;
 
 #endif /* NMD_H */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -466,6 +467,36 @@ static void client_serve(int ep, struct nmd_client *c)
 	serving = NULL;
 	if (err < 0)
 		client_drop(ep, c, err == -EPROTO ? "malformed message" : strerror(-err));
+}
+
+/*
+ * The control protocol's fuzzer (tests/fuzz/fuzz_ctl.c) feeds netmapd's
+ * request handling in-process: it queues messages on one end of a
+ * socketpair and calls this with the other, which is served as a client
+ * of pid `pid` until nothing is queued, then dropped as a client that
+ * hung up.  Same code as for real clients, minus the event loop.
+ */
+void nmd_server_serve_fd(int fd, pid_t pid)
+{
+	struct nmd_client *c = calloc(1, sizeof(*c));
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	if (!instance_id)
+		instance_id = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	c->fd = fd;
+	c->pid = pid;
+	c->uid = geteuid();
+	c->next = clients;
+	clients = c;
+	nclients++;
+	while (!c->dead && poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		client_serve(-1, c);
+	client_drop(-1, c, NULL);
+	free_buried();
 }
 
 static bool idle(void)
