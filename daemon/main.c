@@ -64,12 +64,37 @@ static void usage(FILE *fp)
 		"the socket, 1 on errors, 2 on bad usage.\n");
 }
 
+/*
+ * Every port brings eventfds and a region memfd, every client a socket:
+ * a netmapd started on demand inherits the application's limit (often
+ * 1024, ~200 VALE ports).  Take the hard limit; as root, raise the hard
+ * limit too, up to the kernel's fs.nr_open (at most 1M).
+ */
 static void raise_nofile(void)
 {
 	struct rlimit rl;
 
-	/* every port brings eventfds and a region memfd */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (geteuid() == 0) {
+		unsigned long nr_open = 0;
+		FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+
+		if (f) {
+			if (fscanf(f, "%lu", &nr_open) != 1)
+				nr_open = 0;
+			fclose(f);
+		}
+		if (nr_open > (1ul << 20))
+			nr_open = 1ul << 20;
+		if (nr_open > rl.rlim_max) {
+			struct rlimit up = { nr_open, nr_open };
+
+			if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+				return;
+		}
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
