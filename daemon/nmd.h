@@ -324,6 +324,7 @@ int nmd_grant_bound(const struct nmd_client *c, struct nmd_port *p, struct nmd_r
 bool nmd_grants_exist(void);
 void nmd_grants_fini(void);
 /* server.c, for grant.c: watch / forget a grant's listening socket */
+bool nmd_server_has_loop(void);
 int nmd_server_watch(struct nmd_grant *g);
 void nmd_server_unwatch(struct nmd_grant *g);
 void nmd_server_drop_grant_clients(const struct nmd_grant *g);

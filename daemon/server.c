@@ -271,6 +271,11 @@ const char *nmd_current_holder(void)
 	return serving && serving->grant ? serving->grant->holder : NULL;
 }
 
+bool nmd_server_has_loop(void)
+{
+	return the_ep >= 0;
+}
+
 int nmd_server_watch(struct nmd_grant *g)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = g };
