@@ -103,7 +103,7 @@ void nmd_vu_log(struct nmd_vu_dev *d, struct nmd_vu_rl *rl, int level, const cha
 	va_list ap;
 	int n;
 
-	if (!d->ops.log)
+	if (!d->ops.log || level > (d->log_level ? *d->log_level : NMD_VU_LOG_INFO))
 		return;
 	if (rl) {
 		struct timespec now;
@@ -1119,6 +1119,7 @@ struct nmd_vu_dev *nmd_vu_create(const struct nmd_vu_config *cfg, int *err)
 	if (cfg->ops)
 		d->ops = *cfg->ops;
 	d->arg = cfg->arg;
+	d->log_level = cfg->log_level;
 	d->offer = cfg->features ? cfg->features : NMD_VU_FEATURES;
 	d->pf_offer = VU_PF_OFFER;
 	d->backoff_min = cfg->backoff_min_ms ? cfg->backoff_min_ms : 100;

@@ -102,6 +102,10 @@ struct nmd_vu_config {
 	unsigned backoff_max_ms;	/* doubled up to this: 0 = 5000 */
 	const struct nmd_vu_ops *ops;	/* NULL: no hooks, no log */
 	void *arg;
+	/* the owner's current log level (netmapd: &nmd_log_level): lines
+	 * above it are neither formatted nor counted by the rate limit;
+	 * NULL: NMD_VU_LOG_INFO */
+	const int *log_level;
 };
 
 /* What we can offer: VERSION_1, MRG_RXBUF, EVENT_IDX, INDIRECT_DESC,

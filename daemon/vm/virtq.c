@@ -54,7 +54,9 @@ int nmd_vq_pop(struct nmd_vq *vq, bool writable, struct nmd_vu_seg *seg, unsigne
 		if (d.flags & UNM_VRING_DESC_F_INDIRECT) {
 			if (!vq->indirect)
 				return vq_bad(vq, "indirect descriptor, not negotiated");
-			if (in_table || count)
+			if (in_table)
+				return vq_bad(vq, "indirect descriptor inside an indirect table");
+			if (count)
 				return vq_bad(vq, "indirect descriptor inside a chain");
 			if (d.flags & UNM_VRING_DESC_F_NEXT)
 				return vq_bad(vq, "indirect descriptor with NEXT set");

@@ -78,6 +78,7 @@ struct nmd_vu_dev {
 	bool client;
 	struct nmd_vu_ops ops;
 	void *arg;
+	const int *log_level;
 	uint64_t offer;			/* virtio features offered */
 	uint64_t pf_offer;		/* protocol features offered */
 	int ep;				/* epoll: listen, connection, timer */

@@ -32,119 +32,6 @@
 #define NUM 256
 
 static char sockpath[108];
-static unsigned fails, checks;
-
-#define CHECK(c, ...) do {						\
-	checks++;							\
-	if (!(c)) {							\
-		fails++;						\
-		fprintf(stderr, VH_PROG ":%d: [%s] FAIL: ", __LINE__, section); \
-		fprintf(stderr, __VA_ARGS__);				\
-		fputc('\n', stderr);					\
-	}								\
-} while (0)
-
-static const char *section = "";
-
-static const uint32_t lens[] = { 60, 61, 64, 100, 127, 128, 512, 1000, 1514, 1515, 1536,
-				 2048, 3000, 4096, 5000, 8000, 8999, 9000 };
-#define NLENS (sizeof(lens) / sizeof(lens[0]))
-
-static void make_frame(uint8_t *f, uint32_t len, uint32_t seq)
-{
-	static const uint8_t hdr[14] = { 2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x88, 0xb5 };
-	uint32_t i;
-
-	memcpy(f, hdr, 14);
-	memcpy(f + 14, &seq, 4);
-	for (i = 18; i < len; i++)
-		f[i] = (uint8_t)(seq * 31 + i);
-}
-
-struct shape {
-	uint32_t rx_size;	/* receive buffer bytes */
-	unsigned rx_ndesc;	/* in that many descriptors */
-	unsigned window;	/* frames in flight */
-};
-
-/*
- * Send n frames (lengths from len_tab, cycling layouts) and check each
- * comes back exactly.  seq continues across calls.  With intr, the guest
- * sleeps on interrupts when nothing is there; without, it polls and the
- * interrupts are off.
- */
-static void traffic(struct vg *g, const struct shape *sh, uint32_t n, const uint32_t *len_tab,
-		    unsigned nlen, uint32_t *seq, bool intr)
-{
-	static uint8_t want[NMD_VU_MAX_FRAME], got[NMD_VU_MAX_FRAME];
-	uint32_t sent = 0, recvd = 0, s0 = *seq;
-	unsigned bad = 0;
-
-	vg_intr(g, NMD_VU_RXQ, false);
-	while (recvd < n && bad < 5) {
-		unsigned k = 0;
-
-		while (k < sh->window && sent < n) {
-			uint32_t s = s0 + sent, len = len_tab[s % nlen];
-			int layout = (int)(s % 4), nsplit = layout == 3 ? 7 : 3;
-			bool ind = g->indirect && (s / 4) % 2;
-
-			make_frame(want, len, s);
-			if (vg_tx(g, want, len, layout == 3 ? VG_L_SPLIT : layout, (unsigned)nsplit,
-				  ind) < 0)
-				break;
-			sent++;
-			k++;
-		}
-		vg_publish(g, NMD_VU_TXQ);
-		while (recvd < sent && bad < 5) {
-			uint32_t s = s0 + recvd, len = len_tab[s % nlen];
-			uint64_t end;
-			int r = vg_rx_recv(g, got, sizeof(got));
-
-			if (r < 0) {
-				CHECK(0, "frame %u: the device broke the receive ring", s);
-				bad = 5;
-				break;
-			}
-			if (r > 0) {
-				make_frame(want, len, s);
-				if ((uint32_t)r != len || memcmp(got, want, len)) {
-					uint32_t gs = 0;
-
-					memcpy(&gs, got + 14, 4);
-					CHECK(0, "frame %u: got %d bytes (seq %u), want %u", s, r, gs,
-					      len);
-					bad++;
-				}
-				recvd++;
-				continue;
-			}
-			vg_publish(g, NMD_VU_RXQ);	/* the reposted buffers */
-			if (!intr) {
-				end = vh_now_ns() + 5000000000ull;
-				while (__atomic_load_n(&g->q[NMD_VU_RXQ].used->idx, __ATOMIC_ACQUIRE) ==
-				       g->q[NMD_VU_RXQ].last_used && vh_now_ns() < end)
-					usleep(50);
-				if (vh_now_ns() >= end) {
-					CHECK(0, "frame %u: nothing for 5 s (polling)", s);
-					bad = 5;
-				}
-				continue;
-			}
-			if (vg_intr(g, NMD_VU_RXQ, true))
-				continue;
-			if (!vg_wait_call(g, NMD_VU_RXQ, 5000)) {
-				CHECK(0, "frame %u: no interrupt for 5 s (lost kick or interrupt)", s);
-				bad = 5;
-			}
-			vg_intr(g, NMD_VU_RXQ, false);
-		}
-		vg_publish(g, NMD_VU_RXQ);
-	}
-	*seq = s0 + n;
-}
-
 static struct tb *tb;
 
 static bool is_idle_tx(struct vg *g)
@@ -189,16 +76,6 @@ static void check_interrupts(struct vg *g, const struct shape *sh, uint32_t *seq
 	CHECK(vg_wait_call(g, NMD_VU_TXQ, 3000), "no transmit interrupt though the guest asked");
 	vg_tx_reclaim(g);
 	vg_intr(g, NMD_VU_TXQ, false);
-}
-
-static bool running_both(const struct nmd_vu_info *i)
-{
-	return i->running[0] && i->running[1];
-}
-
-static bool disconnected(const struct nmd_vu_info *i)
-{
-	return !i->connected;
 }
 
 static void feature_set(const char *name, uint64_t want, const struct shape *sh, uint32_t nframes)
@@ -247,38 +124,6 @@ static void index_wrap(void)
 	      g.q[NMD_VU_TXQ].avail_idx);
 	vg_close(&g);
 	CHECK(tb_wait(tb, disconnected, 3000), "backend did not notice the disconnection");
-}
-
-static bool stopped_both(const struct nmd_vu_info *i)
-{
-	return !i->running[0] && !i->running[1];
-}
-
-/* Wait (on interrupts) for one frame and check it is frame seq of len. */
-static void recv_expect(struct vg *g, uint32_t seq, uint32_t len)
-{
-	static uint8_t got[NMD_VU_MAX_FRAME], want[NMD_VU_MAX_FRAME];
-	uint64_t end = vh_now_ns() + 5000000000ull;
-
-	while (vh_now_ns() < end) {
-		int n = vg_rx_recv(g, got, sizeof(got));
-
-		if (n < 0)
-			break;
-		if (n == 0) {
-			vg_publish(g, NMD_VU_RXQ);
-			if (!vg_intr(g, NMD_VU_RXQ, true))
-				vg_wait_call(g, NMD_VU_RXQ, 100);
-			vg_intr(g, NMD_VU_RXQ, false);
-			continue;
-		}
-		make_frame(want, len, seq);
-		CHECK((uint32_t)n == len && !memcmp(got, want, len), "frame %u: %d bytes or content wrong",
-		      seq, n);
-		vg_publish(g, NMD_VU_RXQ);
-		return;
-	}
-	CHECK(0, "frame %u never came back", seq);
 }
 
 /* GET_VRING_BASE stops the rings at the index the guest sees; they resume
