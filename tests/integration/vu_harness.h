@@ -1,5 +1,5 @@
 /*
- * vu_harness.h - what the vhost-user tests (7x_vhost_*) and the benchmark
+ * vu_harness.h - what the vhost-user tests (7x_vhost_*: 75, 76, 77) and the benchmark
  * (bench/src/vhost_bench.c) share:
  *
  *   vg_*  a fake QEMU plus virtio-net guest driver: guest memory in a

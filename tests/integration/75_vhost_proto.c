@@ -1,5 +1,5 @@
 /*
- * 70_vhost_proto - the vhost-user backend moves exact frames both ways
+ * 75_vhost_proto - the vhost-user backend moves exact frames both ways
  * under every feature set a QEMU guest may negotiate.
  *
  * Test objective: a backend device (daemon/vm, the code netmapd runs: a
@@ -26,7 +26,7 @@
  * Operations: one process; the backend runs in two threads of it, the
  * guest in the main thread.  Exit 0 when every check passed.
  */
-#define VH_PROG "70_vhost_proto"
+#define VH_PROG "75_vhost_proto"
 #include "vu_harness.h"
 
 #define NUM 256
@@ -286,7 +286,7 @@ int main(void)
 {
 	uint64_t all = NMD_VU_FEATURES;
 
-	snprintf(sockpath, sizeof(sockpath), "/tmp/unm-vu70-%d.sock", (int)getpid());
+	snprintf(sockpath, sizeof(sockpath), "/tmp/unm-vu75-%d.sock", (int)getpid());
 	tb = tb_start(sockpath, false, 0, TB_ECHO);
 
 	feature_set("qemu-defaults", all, &mrg_shape, 2000);

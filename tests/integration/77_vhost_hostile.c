@@ -1,5 +1,5 @@
 /*
- * 72_vhost_hostile - a malicious guest or QEMU cannot crash the
+ * 77_vhost_hostile - a malicious guest or QEMU cannot crash the
  * vhost-user backend, and the device works again afterwards.
  *
  * Test objective, guest side: descriptors outside guest memory (above,
@@ -30,7 +30,7 @@
  * Operations: one process; the backend (server mode) runs in two threads
  * of it under ASan in the sanitizer build.
  */
-#define VH_PROG "72_vhost_hostile"
+#define VH_PROG "77_vhost_hostile"
 #include "vu_harness.h"
 
 #define NUM 256
@@ -866,7 +866,7 @@ int main(void)
 {
 	unsigned i;
 
-	snprintf(path, sizeof(path), "/tmp/unm-vu72-%d.sock", (int)getpid());
+	snprintf(path, sizeof(path), "/tmp/unm-vu77-%d.sock", (int)getpid());
 	tb = tb_start(path, false, 0, TB_ECHO);
 	for (i = 0; i < sizeof(gcases) / sizeof(gcases[0]); i++)
 		guest_case(&gcases[i], i % 2 == 0);

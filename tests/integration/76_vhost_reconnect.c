@@ -1,5 +1,5 @@
 /*
- * 71_vhost_reconnect - the vhost-user backend outlives its QEMUs.
+ * 76_vhost_reconnect - the vhost-user backend outlives its QEMUs.
  *
  * Test objective: in client mode the backend keeps trying while no QEMU
  * listens yet, connects when one does, and after each QEMU goes away
@@ -14,7 +14,7 @@
  * Operations: one process; the backend runs in two threads of it; the
  * test plays QEMU (listening, in client mode) and the guest driver.
  */
-#define VH_PROG "71_vhost_reconnect"
+#define VH_PROG "76_vhost_reconnect"
 #include "vu_harness.h"
 
 static const struct shape mrg = { 1536, 1, 32 };
@@ -60,7 +60,7 @@ static void client_mode(void)
 	int lfd, fd, k;
 
 	section = "client";
-	snprintf(path, sizeof(path), "/tmp/unm-vu71c-%d.sock", (int)getpid());
+	snprintf(path, sizeof(path), "/tmp/unm-vu76c-%d.sock", (int)getpid());
 	unlink(path);
 	tb = tb_start(path, true, 0, TB_ECHO);
 	usleep(150000);		/* QEMU is not there yet: a few retries */
@@ -125,7 +125,7 @@ static void server_mode(void)
 	int second;
 
 	section = "server";
-	snprintf(path, sizeof(path), "/tmp/unm-vu71s-%d.sock", (int)getpid());
+	snprintf(path, sizeof(path), "/tmp/unm-vu76s-%d.sock", (int)getpid());
 	tb = tb_start(path, false, 0, TB_ECHO);
 	session(tb, &g, -1, path, 300);
 	second = connect_to(path);
@@ -153,7 +153,7 @@ static void socket_files(void)
 	int fd, err;
 
 	section = "socket-files";
-	snprintf(path, sizeof(path), "/tmp/unm-vu71f-%d.sock", (int)getpid());
+	snprintf(path, sizeof(path), "/tmp/unm-vu76f-%d.sock", (int)getpid());
 	cfg.path = path;
 	/* a socket file nobody listens on any more */
 	fd = listen_at(path);
