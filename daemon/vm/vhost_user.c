@@ -105,6 +105,9 @@ void nmd_vu_log(struct nmd_vu_dev *d, struct nmd_vu_rl *rl, int level, const cha
 
 	if (!d->ops.log || level > (d->log_level ? *d->log_level : NMD_VU_LOG_INFO))
 		return;
+	/* debug lines were asked for: all of them */
+	if (level == NMD_VU_LOG_DEBUG)
+		rl = NULL;
 	if (rl) {
 		struct timespec now;
 

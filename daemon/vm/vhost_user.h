@@ -103,8 +103,9 @@ struct nmd_vu_config {
 	const struct nmd_vu_ops *ops;	/* NULL: no hooks, no log */
 	void *arg;
 	/* the owner's current log level (netmapd: &nmd_log_level): lines
-	 * above it are neither formatted nor counted by the rate limit;
-	 * NULL: NMD_VU_LOG_INFO */
+	 * above it are neither formatted nor counted by the rate limit
+	 * (which spares debug lines: they were asked for); NULL:
+	 * NMD_VU_LOG_INFO */
 	const int *log_level;
 };
 

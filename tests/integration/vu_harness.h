@@ -692,6 +692,7 @@ enum { TB_ECHO, TB_SINK, TB_SOURCE };
 struct tb {
 	struct nmd_vu_dev *dev;
 	int mode;
+	nmd_vu_tx_fn fn;		/* TB_SINK: instead of the copy */
 	pthread_t proto, fwd;
 	int stop;			/* eventfd: both threads end */
 	int wake;			/* eventfd: changed hook wakes fwd */
@@ -789,7 +790,9 @@ static inline unsigned tb_round(struct tb *t)
 		nmd_vu_rx_flush(t->dev);
 		break;
 	case TB_SINK:
-		n = nmd_vu_tx_burst(t->dev, tb_sink, t, NMD_VU_BURST);
+		n = nmd_vu_tx_burst(t->dev, t->fn ? t->fn : tb_sink, t, NMD_VU_BURST);
+		if (t->fn)	/* it may answer */
+			nmd_vu_rx_flush(t->dev);
 		break;
 	case TB_SOURCE:
 		for (i = 0; i < 64; i++) {
@@ -857,8 +860,10 @@ static inline void *tb_fwd_main(void *arg)
 }
 
 /* Start a backend on path (server or client mode) or, path NULL, one
- * that gets its connection from tb_attach(). */
-static inline struct tb *tb_start(const char *path, bool client, uint64_t features, int mode)
+ * that gets its connection from tb_attach().  fn (TB_SINK): what to do
+ * with each transmitted frame instead of copying it. */
+static inline struct tb *tb_start_fn(const char *path, bool client, uint64_t features, int mode,
+				     nmd_vu_tx_fn fn)
 {
 	static const struct nmd_vu_ops ops = {
 		.pause = tb_pause, .resume = tb_resume, .changed = tb_changed, .log = tb_log,
@@ -874,6 +879,7 @@ static inline struct tb *tb_start(const char *path, bool client, uint64_t featur
 		VH_DIE("calloc");
 	cfg.arg = t;
 	t->mode = mode;
+	t->fn = fn;
 	/* VH_LOG=3 shows every message the backend handles */
 	t->log_level = getenv("VH_LOG") ? atoi(getenv("VH_LOG")) : NMD_VU_LOG_WARN;
 	cfg.log_level = &t->log_level;
@@ -888,6 +894,11 @@ static inline struct tb *tb_start(const char *path, bool client, uint64_t featur
 	    pthread_create(&t->fwd, NULL, tb_fwd_main, t))
 		VH_DIE("pthread_create");
 	return t;
+}
+
+static inline struct tb *tb_start(const char *path, bool client, uint64_t features, int mode)
+{
+	return tb_start_fn(path, client, features, mode, NULL);
 }
 
 static inline void tb_attach(struct tb *t, int fd)
