@@ -306,6 +306,25 @@ static inline void vg_start_queue(struct vg *g, unsigned qi, uint16_t base)
 		VH_DIE("queue %u enable refused", qi);
 }
 
+/* Connect to path, retrying for 5 s (the backend may still be starting). */
+static inline int vg_dial(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint64_t end = vh_now_ns() + 5000000000ull;
+	int fd;
+
+	if (!path)
+		VH_DIE("neither a socket nor a path");
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	while (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (vh_now_ns() > end)
+			VH_DIE("connect %s: %s", path, strerror(errno));
+		usleep(10000);
+	}
+	return fd;
+}
+
 /*
  * vg_open - connect (or adopt sock >= 0) and do what QEMU does: feature
  * negotiation (want & offered), owner, memory, both queues of num entries.
@@ -316,19 +335,7 @@ static inline void vg_open(struct vg *g, const char *path, int sock, uint64_t wa
 	unsigned i;
 
 	memset(g, 0, sizeof(*g));
-	g->sock = sock;
-	if (sock < 0) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
-		uint64_t end = vh_now_ns() + 5000000000ull;
-
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-		g->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		while (connect(g->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			if (vh_now_ns() > end)
-				VH_DIE("connect %s: %s", path, strerror(errno));
-			usleep(10000);
-		}
-	}
+	g->sock = sock >= 0 ? sock : vg_dial(path);
 	vg_mem_init(g);
 	offered = vg_get_u64(g, UNM_VU_GET_FEATURES);
 	g->features = offered & want;
@@ -687,7 +694,7 @@ static inline int vg_rx_recv(struct vg *g, void *out, uint32_t room)
 
 /* ================= the backend under test ================= */
 
-enum { TB_ECHO, TB_SINK, TB_SOURCE };
+enum { TB_ECHO, TB_SINK, TB_SOURCE, TB_IDLE /* the caller runs the data path */ };
 
 struct tb {
 	struct nmd_vu_dev *dev;
@@ -794,8 +801,10 @@ static inline unsigned tb_round(struct tb *t)
 		if (t->fn)	/* it may answer */
 			nmd_vu_rx_flush(t->dev);
 		break;
+	case TB_IDLE:
+		break;
 	case TB_SOURCE:
-		for (i = 0; i < 64; i++) {
+		for (i = 0; i < NMD_VU_BURST; i++) {
 			if (nmd_vu_rx_deliver(t->dev, t->src, t->src_len) < 0)
 				break;
 			n++;
@@ -822,6 +831,11 @@ static inline void *tb_fwd_main(void *arg)
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->stop, &ev);
 	ev.data.fd = t->wake;
 	epoll_ctl(ep, EPOLL_CTL_ADD, t->wake, &ev);
+	while (t->mode == TB_IDLE && !atomic_load(&t->quit)) {
+		struct pollfd p = { .fd = t->stop, .events = POLLIN };
+
+		poll(&p, 1, -1);
+	}
 	while (!atomic_load(&t->quit)) {
 		struct epoll_event got[4];
 		bool sleep_ok = false;
