@@ -65,12 +65,13 @@ static inline uint32_t vu_dp(struct nmd_vu_dev *d, struct nmd_vu_queue *q)
 unsigned nmd_vu_tx_peek(struct nmd_vu_dev *d, struct nmd_vu_frame *f, unsigned max)
 {
 	struct nmd_vu_queue *q = &d->q[NMD_VU_TXQ];
-	uint32_t dp = vu_dp(d, q), hdr = q->hdr_len;
+	uint32_t dp = vu_dp(d, q), hdr;
 	uint64_t bytes = 0, drops = 0, errors = 0;
 	unsigned n = 0;
 
 	if (!(dp & UNM_VU_DP_RUN))
 		return 0;
+	hdr = q->hdr_len;	/* published with dp */
 	if (max > NMD_VU_BURST)
 		max = NMD_VU_BURST;
 	while (n < max && q->npeek < NMD_VU_BURST &&
@@ -195,7 +196,7 @@ static inline void wcur_put(struct wcur *w, const char *src, size_t len)
 int nmd_vu_rx_deliver_v(struct nmd_vu_dev *d, const struct iovec *iov, unsigned niov)
 {
 	struct nmd_vu_queue *q = &d->q[NMD_VU_RXQ];
-	uint32_t dp = vu_dp(d, q), hdr = q->hdr_len;
+	uint32_t dp = vu_dp(d, q), hdr;
 	uint64_t total = 0, room = 0, need, left;
 	unsigned i, nch = 0, nseg = 0;
 	uint8_t h[12] = { 0 };
@@ -206,6 +207,7 @@ int nmd_vu_rx_deliver_v(struct nmd_vu_dev *d, const struct iovec *iov, unsigned 
 		err = -ENETDOWN;
 		goto drop;
 	}
+	hdr = q->hdr_len;	/* published with dp */
 	for (i = 0; i < niov; i++)
 		total += iov[i].iov_len;
 	if (total == 0 || total > NMD_VU_MAX_FRAME) {
