@@ -23,8 +23,8 @@
  * between cores, and the figure is the backend's own work per packet plus
  * the minimal driver's, in ns per packet too.
  *
- * usage: vhost_bench [-1] [-d tx|rx] [-l len] [-s seconds] [-r runs]
- *                    [-q size] [-a gcpu,bcpu] [-h]
+ * usage: vhost_bench [-1] [-b batch] [-d tx|rx] [-l len] [-s seconds]
+ *                    [-r runs] [-q size] [-a gcpu,bcpu] [-h]
  * Without -d and -l: both directions at 60 and 1514 bytes.  Prints one
  * Markdown table row per scenario: median, min and max Mpps of the runs.
  */
@@ -35,6 +35,7 @@
 
 struct bcfg {
 	bool single;
+	unsigned batch;
 	double seconds;
 	unsigned runs;
 	uint16_t qsize;
@@ -139,6 +140,7 @@ static int scenario(const struct bcfg *c, bool tx, uint32_t len, double *mpps)
 		return -1;
 	t = tb_start(NULL, false, 0, c->single ? TB_IDLE : tx ? TB_SINK : TB_SOURCE);
 	t->src_len = len;
+	t->batch = c->batch;
 	make_frame((uint8_t *)t->src, len, 0);
 	pin_thread(t->fwd, c->bcpu);
 	tb_attach(t, sv[0]);
@@ -167,9 +169,9 @@ static int scenario(const struct bcfg *c, bool tx, uint32_t len, double *mpps)
 
 				pthread_mutex_lock(&t->dp);
 				if (tx) {
-					nmd_vu_tx_burst(t->dev, tb_sink, t, NMD_VU_BURST);
+					nmd_vu_tx_burst(t->dev, tb_sink, t, c->batch);
 				} else {
-					for (i = 0; i < NMD_VU_BURST; i++)
+					for (i = 0; i < c->batch; i++)
 						if (nmd_vu_rx_deliver(t->dev, t->src, len) < 0)
 							break;
 					nmd_vu_rx_flush(t->dev);
@@ -193,9 +195,10 @@ static int scenario(const struct bcfg *c, bool tx, uint32_t len, double *mpps)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vhost_bench [-1] [-d tx|rx] [-l len] [-s seconds] [-r runs] [-q size]\n"
-		"                   [-a gcpu,bcpu] [-h]\n"
+		"usage: vhost_bench [-1] [-b batch] [-d tx|rx] [-l len] [-s seconds] [-r runs]\n"
+		"                   [-q size] [-a gcpu,bcpu] [-h]\n"
 		"  -1          guest driver and backend on one thread, taking turns (ns/packet)\n"
+		"  -b batch    frames the backend handles per session, 1..256 (default 64)\n"
 		"  -d tx|rx    tx: guest->backend, rx: backend->guest (default: both)\n"
 		"  -l len      frame length, 60..1514 (default: 60 and 1514)\n"
 		"  -s seconds  length of one measured run (default 2)\n"
@@ -208,16 +211,20 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct bcfg c = { .seconds = 2, .runs = 5, .qsize = 256, .gcpu = 0, .bcpu = 1 };
+	struct bcfg c = { .seconds = 2, .runs = 5, .qsize = 256, .gcpu = 0, .bcpu = 1,
+			  .batch = 64 };
 	static const uint32_t flens[] = { 60, 1514 };
 	int dir = -1, opt;
 	uint32_t len = 0;
 	unsigned d, l;
 
-	while ((opt = getopt(argc, argv, "1d:l:s:r:q:a:h")) != -1) {
+	while ((opt = getopt(argc, argv, "1b:d:l:s:r:q:a:h")) != -1) {
 		switch (opt) {
 		case '1':
 			c.single = true;
+			break;
+		case 'b':
+			c.batch = (unsigned)atoi(optarg);
 			break;
 		case 'd':
 			if (strcmp(optarg, "tx") && strcmp(optarg, "rx")) {
@@ -253,14 +260,16 @@ int main(int argc, char **argv)
 		}
 	}
 	if ((len && (len < 60 || len > 1514)) || c.seconds <= 0 || c.runs < 1 || c.runs > 100 ||
-	    c.qsize < 2 || c.qsize > VG_MAX_NUM || (c.qsize & (c.qsize - 1))) {
+	    c.qsize < 2 || c.qsize > VG_MAX_NUM || (c.qsize & (c.qsize - 1)) ||
+	    c.batch < 1 || c.batch > NMD_VU_BURST) {
 		usage(stderr);
 		return 2;
 	}
 	pin_self(c.gcpu);
-	printf("| direction | bytes | Mpps median | min | max | runs x s | cores |%s\n",
+	printf("| direction | bytes | Mpps median | min | max | runs x s | cores | batch |%s\n",
 	       c.single ? " ns/packet |" : "");
-	printf("| --- | ---: | ---: | ---: | ---: | --- | ---: |%s\n", c.single ? " ---: |" : "");
+	printf("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |%s\n",
+	       c.single ? " ---: |" : "");
 	for (d = 0; d < 2; d++) {
 		bool tx = d == 0;
 
@@ -275,9 +284,9 @@ int main(int argc, char **argv)
 			if (scenario(&c, tx, fl, mpps) < 0)
 				return 1;
 			qsort(mpps, c.runs, sizeof(mpps[0]), cmp_d);
-			printf("| %s | %u | %.2f | %.2f | %.2f | %u x %g | %d |", tx ? "guest->backend" :
-			       "backend->guest", fl, mpps[c.runs / 2], mpps[0], mpps[c.runs - 1], c.runs,
-			       c.seconds, c.single ? 1 : 2);
+			printf("| %s | %u | %.2f | %.2f | %.2f | %u x %g | %d | %u |", tx ?
+			       "guest->backend" : "backend->guest", fl, mpps[c.runs / 2], mpps[0],
+			       mpps[c.runs - 1], c.runs, c.seconds, c.single ? 1 : 2, c.batch);
 			if (c.single)
 				printf(" %.1f |", 1e3 / mpps[c.runs / 2]);
 			putchar('\n');

@@ -708,6 +708,7 @@ struct tb {
 	_Atomic bool quit;
 	_Atomic uint64_t pauses, frames, rx_fail;
 	uint32_t src_len;		/* TB_SOURCE frame length */
+	unsigned batch;			/* frames per session (0: NMD_VU_BURST) */
 	char sink[NMD_VU_MAX_FRAME];	/* TB_SINK copies frames here */
 	char src[NMD_VU_MAX_FRAME];
 	int log_level;
@@ -789,7 +790,7 @@ static inline void *tb_proto_main(void *arg)
 /* One session of the forwarding thread; returns the work done. */
 static inline unsigned tb_round(struct tb *t)
 {
-	unsigned n = 0, i;
+	unsigned n = 0, i, b = t->batch ? t->batch : NMD_VU_BURST;
 
 	switch (t->mode) {
 	case TB_ECHO:
@@ -797,14 +798,14 @@ static inline unsigned tb_round(struct tb *t)
 		nmd_vu_rx_flush(t->dev);
 		break;
 	case TB_SINK:
-		n = nmd_vu_tx_burst(t->dev, t->fn ? t->fn : tb_sink, t, NMD_VU_BURST);
+		n = nmd_vu_tx_burst(t->dev, t->fn ? t->fn : tb_sink, t, b);
 		if (t->fn)	/* it may answer */
 			nmd_vu_rx_flush(t->dev);
 		break;
 	case TB_IDLE:
 		break;
 	case TB_SOURCE:
-		for (i = 0; i < NMD_VU_BURST; i++) {
+		for (i = 0; i < b; i++) {
 			if (nmd_vu_rx_deliver(t->dev, t->src, t->src_len) < 0)
 				break;
 			n++;
