@@ -52,6 +52,9 @@
  * the guest (the call eventfd) are written by the flushes, only when the
  * guest asked for them.
  *
+ * Signals: the owner must ignore SIGPIPE (netmapd does): QEMU may hand
+ * over a pipe instead of an eventfd, and close its reading end.
+ *
  * Trust: QEMU's messages and everything in guest memory are untrusted.  A
  * malformed or impossible message closes the connection (logged); a guest
  * that breaks the virtqueue rules marks the device broken: its queues stop,

@@ -12,7 +12,8 @@
  * at start, and random bytes over the rings: each marks the device broken
  * (counted, error eventfd written, GET_STATUS says DEVICE_NEEDS_RESET),
  * nothing crashes, and frames flow again after the guest resets its rings
- * or after a reconnection.
+ * or after a reconnection.  A call eventfd that is a pipe with no reader
+ * left (SIGPIPE ignored, as netmapd does) costs interrupts, not frames.
  *
  * Test objective, protocol side: truncated messages, a half message left
  * hanging (the backend's loop stays responsive), oversized payloads, bad
@@ -32,6 +33,8 @@
  */
 #define VH_PROG "77_vhost_hostile"
 #include "vu_harness.h"
+
+#include <signal.h>
 
 #define NUM 256
 
@@ -400,6 +403,33 @@ static void scribble(void)
 	vg_close(&g);
 	CHECK(tb_wait(tb, disconnected, 3000), "disconnection unnoticed");
 	good_session();
+}
+
+/* A call eventfd that is a pipe nobody reads any more: interrupts fail
+ * (EPIPE, SIGPIPE ignored as in netmapd), frames still flow. */
+static void dead_pipe_call(void)
+{
+	struct nmd_vu_info info;
+	uint32_t seq = 0;
+	struct vg g;
+	int p[2];
+
+	section = "call-is-a-dead-pipe";
+	vg_open(&g, path, -1, NMD_VU_FEATURES, NUM);
+	CHECK(tb_wait(tb, running_both, 3000), "queues not running");
+	if (pipe2(p, O_CLOEXEC) < 0)
+		VH_DIE("pipe: %s", strerror(errno));
+	close(p[0]);
+	CHECK(vg_vring_fd(&g, UNM_VU_SET_VRING_CALL, NMD_VU_RXQ, p[1]) == 0, "refused");
+	CHECK(vg_vring_fd(&g, UNM_VU_SET_VRING_CALL, NMD_VU_TXQ, p[1]) == 0, "refused");
+	close(p[1]);
+	vg_rx_fill(&g, mrg.rx_size, mrg.rx_ndesc);
+	vg_intr(&g, NMD_VU_TXQ, true);
+	traffic(&g, &mrg, 200, lens, sizeof(lens) / sizeof(lens[0]), &seq, false);
+	tb_info(tb, &info);
+	CHECK(!info.broken, "device broken");
+	vg_close(&g);
+	CHECK(tb_wait(tb, disconnected, 3000), "disconnection unnoticed");
 }
 
 /* ---------------- protocol side ---------------- */
@@ -866,11 +896,13 @@ int main(void)
 {
 	unsigned i;
 
+	signal(SIGPIPE, SIG_IGN);	/* as netmapd: see vhost_user.h */
 	snprintf(path, sizeof(path), "/tmp/unm-vu77-%d.sock", (int)getpid());
 	tb = tb_start(path, false, 0, TB_ECHO);
 	for (i = 0; i < sizeof(gcases) / sizeof(gcases[0]); i++)
 		guest_case(&gcases[i], i % 2 == 0);
 	scribble();
+	dead_pipe_call();
 	for (i = 0; i < sizeof(pcases) / sizeof(pcases[0]); i++)
 		pcase(pcases[i].name, pcases[i].bad, pcases[i].send);
 	half_message();
