@@ -1,13 +1,14 @@
 /*
- * vhost_user_msg.c - libFuzzer target: the vhost-user backend's message
+ * fuzz_vhost_msg - libFuzzer target: the vhost-user backend's message
  * handling (daemon/vm/vhost_user.c), fed through a real socket as QEMU
  * would, descriptors included, then its data path run over whatever
  * rings the messages set up.
  *
- * Build and run (self-contained: it includes the component's sources):
+ * Built by `make fuzz` (build-fuzz/fuzz/fuzz_vhost_msg).  It includes the
+ * component's sources, so it needs nothing but libFuzzer; by hand:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Icommon \
- *       -D_GNU_SOURCE tests/fuzz/vhost_user_msg.c -o build/fuzz-vhost-msg
- *   build/fuzz-vhost-msg -max_total_time=60 -rss_limit_mb=4096
+ *       -D_GNU_SOURCE tests/fuzz/fuzz_vhost_msg.c -o fuzz_vhost_msg
+ *   ./fuzz_vhost_msg -max_total_time=60 tests/fuzz/corpus/vhost_msg
  *
  * Input: records of
  *   byte 0  ctl: bits 0-1 descriptors to attach (0-3); bits 2-3 their kind
@@ -21,10 +22,12 @@
  * "guest memory" are fuzzed too.  Each input runs on a fresh connection;
  * the device lives across inputs, as in netmapd.
  *
- * A seed (QEMU's start-up sequence for a virtio-net device, in records)
- * comes from the same file built without libFuzzer:
+ * The seed corpus/vhost_msg/qemu-start (QEMU's start-up sequence for a
+ * virtio-net device, in records) comes from this file built without
+ * libFuzzer:
  *   cc -DVU_FUZZ_SEED -Iinclude -Icommon -D_GNU_SOURCE \
- *       tests/fuzz/vhost_user_msg.c -o seed && ./seed CORPUS_DIR/qemu-start
+ *       tests/fuzz/fuzz_vhost_msg.c -o seed
+ *   ./seed tests/fuzz/corpus/vhost_msg/qemu-start
  */
 #include "../../daemon/vm/vhost_user.c"
 #include "../../daemon/vm/virtq.c"
