@@ -287,6 +287,7 @@ int main(void)
 	uint64_t all = NMD_VU_FEATURES;
 
 	snprintf(sockpath, sizeof(sockpath), "/tmp/unm-vu75-%d.sock", (int)getpid());
+	vh_remove_at_exit(sockpath);
 	tb = tb_start(sockpath, false, 0, TB_ECHO);
 
 	feature_set("qemu-defaults", all, &mrg_shape, 2000);

@@ -61,6 +61,7 @@ static void client_mode(void)
 
 	section = "client";
 	snprintf(path, sizeof(path), "/tmp/unm-vu76c-%d.sock", (int)getpid());
+	vh_remove_at_exit(path);
 	unlink(path);
 	tb = tb_start(path, true, 0, TB_ECHO);
 	usleep(150000);		/* QEMU is not there yet: a few retries */
@@ -126,6 +127,7 @@ static void server_mode(void)
 
 	section = "server";
 	snprintf(path, sizeof(path), "/tmp/unm-vu76s-%d.sock", (int)getpid());
+	vh_remove_at_exit(path);
 	tb = tb_start(path, false, 0, TB_ECHO);
 	session(tb, &g, -1, path, 300);
 	second = connect_to(path);
@@ -154,6 +156,7 @@ static void socket_files(void)
 
 	section = "socket-files";
 	snprintf(path, sizeof(path), "/tmp/unm-vu76f-%d.sock", (int)getpid());
+	vh_remove_at_exit(path);
 	cfg.path = path;
 	/* a socket file nobody listens on any more */
 	fd = listen_at(path);

@@ -34,8 +34,6 @@
 #define VH_PROG "77_vhost_hostile"
 #include "vu_harness.h"
 
-#include <signal.h>
-
 #define NUM 256
 
 static char path[108];
@@ -898,6 +896,7 @@ int main(void)
 
 	signal(SIGPIPE, SIG_IGN);	/* as netmapd: see vhost_user.h */
 	snprintf(path, sizeof(path), "/tmp/unm-vu77-%d.sock", (int)getpid());
+	vh_remove_at_exit(path);
 	tb = tb_start(path, false, 0, TB_ECHO);
 	for (i = 0; i < sizeof(gcases) / sizeof(gcases[0]); i++)
 		guest_case(&gcases[i], i % 2 == 0);

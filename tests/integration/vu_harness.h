@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -53,6 +54,45 @@
 	fputc('\n', stderr);						\
 	exit(1);							\
 } while (0)
+
+/* Socket files a test creates go away however it ends: exit, a fatal
+ * check (VH_DIE), or the runner's timeout (SIGTERM). */
+static char vh_paths[4][108];
+
+static void vh_unlink_paths(void)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (vh_paths[i][0])
+			unlink(vh_paths[i]);
+}
+
+static void vh_on_signal(int sig)
+{
+	vh_unlink_paths();	/* async-signal-safe */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static inline __attribute__((unused)) void vh_remove_at_exit(const char *path)
+{
+	static bool armed;
+	unsigned i;
+
+	if (!armed) {
+		armed = true;
+		atexit(vh_unlink_paths);
+		signal(SIGTERM, vh_on_signal);
+		signal(SIGINT, vh_on_signal);
+	}
+	for (i = 0; i < 4; i++) {
+		if (!vh_paths[i][0]) {
+			snprintf(vh_paths[i], sizeof(vh_paths[i]), "%s", path);
+			return;
+		}
+	}
+}
 
 static inline uint64_t vh_now_ns(void)
 {
