@@ -210,9 +210,11 @@ struct nmd_binding {
 
 struct nmd_grant;
 
-/* what the server's epoll items point to: a client, or a grant's socket */
+/* what the server's epoll items point to: a client, a grant's socket, or
+ * another module's descriptor (struct nmd_watch) */
 #define NMD_EP_CLIENT 0
 #define NMD_EP_GRANT  1
+#define NMD_EP_WATCH  2
 
 struct nmd_client {
 	uint8_t ep_type;	/* NMD_EP_CLIENT */
@@ -328,6 +330,21 @@ bool nmd_server_has_loop(void);
 int nmd_server_watch(struct nmd_grant *g);
 void nmd_server_unwatch(struct nmd_grant *g);
 void nmd_server_drop_grant_clients(const struct nmd_grant *g);
+/*
+ * Watches: a descriptor another module wants served by the control
+ * thread (a VM port's vhost-user sockets), so that what its callback does
+ * to ports never races a request.  cb runs between requests while fd is
+ * readable (level-triggered).  After nmd_server_unwatch_fd() returns, cb
+ * is not called again, even for an event of the batch being handled, and
+ * w may be freed.  -ENOTCONN when there is no event loop (the fuzzer).
+ */
+struct nmd_watch {
+	uint8_t ep_type;		/* NMD_EP_WATCH (set by the server) */
+	int fd;
+	void (*cb)(struct nmd_watch *w);
+};
+int nmd_server_watch_fd(struct nmd_watch *w);
+void nmd_server_unwatch_fd(struct nmd_watch *w);
 /* the holder of the client whose request runs now (NULL: not a grant's) */
 const char *nmd_current_holder(void);
 extern volatile int nmd_stop;

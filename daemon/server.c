@@ -38,6 +38,9 @@ static struct nmd_client *clients;
 static struct nmd_client *buried;	/* dropped during a batch, freed after it */
 static struct nmd_client *serving;	/* the client whose request runs now */
 static int the_ep = -1;
+/* the batch of events being handled, for nmd_server_unwatch_fd() */
+static struct epoll_event *batch;
+static int batch_n;
 static int nclients;
 static uint64_t instance_id;
 static int reserve_fd = -1;		/* spare descriptor for EMFILE (accept) */
@@ -304,6 +307,37 @@ void nmd_server_drop_grant_clients(const struct nmd_grant *g)
 			nmd_binding_revoke(c->bind);
 		client_drop(the_ep, c, "its grant was revoked");
 	}
+}
+
+/* What an event of a watch that went away points to: nothing happens. */
+static void watch_gone(struct nmd_watch *w)
+{
+	(void)w;
+}
+static struct nmd_watch gone_watch = { .ep_type = NMD_EP_WATCH, .fd = -1, .cb = watch_gone };
+
+int nmd_server_watch_fd(struct nmd_watch *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+	if (the_ep < 0)
+		return -ENOTCONN;	/* no event loop (the fuzzer) */
+	w->ep_type = NMD_EP_WATCH;
+	return epoll_ctl(the_ep, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
+void nmd_server_unwatch_fd(struct nmd_watch *w)
+{
+	int i;
+
+	if (the_ep < 0)
+		return;
+	epoll_ctl(the_ep, EPOLL_CTL_DEL, w->fd, NULL);
+	/* w may be freed once we return: its pending events in the batch
+	 * being handled now lead nowhere */
+	for (i = 0; i < batch_n; i++)
+		if (batch[i].data.ptr == w)
+			batch[i].data.ptr = &gone_watch;
 }
 
 /* lfd: the main socket (g NULL) or a grant's */
@@ -573,6 +607,8 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 			nmd_err("epoll_wait: %s", strerror(errno));
 			break;
 		}
+		batch = evs;
+		batch_n = n > 0 ? n : 0;
 		for (i = 0; i < n; i++) {
 			struct nmd_client *c = evs[i].data.ptr;
 
@@ -581,9 +617,12 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 			else if (c->ep_type == NMD_EP_GRANT)
 				client_accept(ep, ((struct nmd_grant *)(void *)c)->lfd,
 					      (struct nmd_grant *)(void *)c);
+			else if (c->ep_type == NMD_EP_WATCH)
+				((struct nmd_watch *)(void *)c)->cb((struct nmd_watch *)(void *)c);
 			else if (!c->dead)
 				client_serve(ep, c);
 		}
+		batch_n = 0;
 		free_buried();
 		if (!idle()) {
 			idle_since = time(NULL);
