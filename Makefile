@@ -76,8 +76,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN  := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 BENCH_BIN  := $(patsubst bench/src/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 VMTEST_BIN := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VMTEST_SRC))
-# what the VM test programs link: netmapd's VM modules and its log
-VM_OBJ     := $(call obj,$(wildcard daemon/vm/*.c) daemon/log.c)
+# what the VM test programs link: netmapd's ivshmem modules and its log
+VM_OBJ     := $(call obj,$(wildcard daemon/vm/ivshmem_*.c) daemon/log.c)
 
 # Objects built through chained rules are intermediate to make, which
 # would delete them after the run (and print that after the test summary).

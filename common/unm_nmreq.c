@@ -28,6 +28,7 @@ int unm_nmreq_body_size(uint16_t t)
 	case UNM_REQ_PORT_SEAL:			return sizeof(struct unm_port_seal);
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
+	case UNM_REQ_VALE_VHOST:		return sizeof(struct unm_vale_vhost);
 	default:				return -1;
 	}
 }

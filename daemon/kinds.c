@@ -11,6 +11,7 @@ static const struct nmd_port_ops *const kinds[] = {
 	&nmd_null_ops,		/* NR_REG_NULL: netmap's null adapter */
 	&nmd_pipe_ops,		/* NAME{ID, NAME}ID */
 	&nmd_nullsink_ops,	/* null:NAME */
+	&nmd_vhost_ops,		/* VM ports (valeX:Y): refused, not openable */
 	&nmd_vale_ops,		/* valeX:Y, persistent VALE ports */
 	&nmd_nic_ops,		/* anything else: netmap:IFNAME */
 };

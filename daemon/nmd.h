@@ -272,6 +272,28 @@ int nmd_vale_request(struct nmd_client *c, struct nmd_req *r);
 bool nmd_vale_busy(void);	/* switches or persistent ports exist */
 void nmd_vale_fini(void);
 
+/* VM ports: switch ports whose frames are a QEMU guest's (vale-ctl -n
+ * valeX:Y --vhost-user PATH).  vm/vhost_port.c owns the vhost-user
+ * device and the port's life; vale.c the switch side. */
+struct nmd_vu_dev;
+/* the switch side: port `name` in its switch, its data path the device's;
+ * NULL with *err and msg on failure (EINVAL, EEXIST, ENOMEM) */
+struct nmd_port *nmd_vale_vm_new(const char *name, struct nmd_vu_dev *dev, char *msg,
+				 size_t msglen, int *err);
+/* out of the switch and freed; the device is no longer used after it */
+void nmd_vale_vm_del(struct nmd_port *p);
+/* the device's pause/resume hooks (vm/vhost_user.h) */
+void nmd_vale_vm_pause(struct nmd_port *p);
+void nmd_vale_vm_resume(struct nmd_port *p);
+/* vm/vhost_port.c: UNM_REQ_VALE_VHOST (common/unm_vale.h) */
+int nmd_vhost_request(struct nmd_client *c, struct nmd_req *r);
+/* VALE_DELIF of a VM port: 0 or -errno, reason in msg */
+int nmd_vhost_delete(const char *name, char *msg, size_t msglen);
+/* netmapd stops: every VM port goes */
+void nmd_vhost_fini(void);
+/* the kind that claims VM port names (they cannot be opened) */
+extern const struct nmd_port_ops nmd_vhost_ops;
+
 /* ---- network interfaces: netmap:IFNAME (nic/; design in nic.h) ---- */
 
 struct nmd_nic_opts {
