@@ -5,13 +5,16 @@
  *
  * Command line, output and exit status are those of netmap's vale-ctl
  * (see vale-ctl.8), so scripts written for it keep working; -s (counters)
- * is unetmap's own.  Like netmap's, it talks to the system only through
- * /dev/netmap and NIOCCTRL requests.
+ * and VM ports (-n with --vhost-user) are unetmap's own.  Like netmap's,
+ * it talks to the system only through /dev/netmap and NIOCCTRL requests.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +33,14 @@ struct ctl {
 	const char *mem_id;	/* -m */
 	uint16_t reqtype;	/* 0: none chosen */
 	uint32_t mode;		/* attach: NR_REG_ALL_NIC or NR_REG_NIC_SW */
+	const char *vhost;	/* -n with --vhost-user: the socket */
+	bool client;		/* --client */
+	uint64_t features;	/* --features */
 };
 
 static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"Usage:\n"
 		"vale-ctl [arguments]\n"
 		"\t-g interface	interface name to get info\n"
@@ -53,6 +59,11 @@ static void usage(int status)
 		"\t-P interface stop polling\n"
 		"\t-m memid to use when creating a new interface\n"
 		"\t-v increase verbosity\n"
+		"\t-n valeX:port --vhost-user PATH [--client] [--features HEX]\n"
+		"\t\tcreate a VM port: a QEMU guest's virtio-net NIC on the switch,\n"
+		"\t\tnetmapd serving the vhost-user socket PATH (with --client,\n"
+		"\t\tconnecting to QEMU's socket there); -r removes it\n"
+		"\t-H, --help	this text\n"
 		"with no arguments: list all existing vale ports\n");
 	exit(status);
 }
@@ -157,6 +168,28 @@ static int list_all(int fd)
 	return 1;
 }
 
+/* The line -s adds for a VM port; nothing for other ports. */
+static void print_vhost(int fd, const char *port)
+{
+	struct nmreq_header hdr;
+	struct unm_vale_vhost vh;
+
+	memset(&vh, 0, sizeof(vh));
+	vh.op = UNM_VHOST_INFO;
+	nmreq_header_init(&hdr, UNM_REQ_VALE_VHOST, &vh);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", port);
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0)
+		return;
+	vh.path[sizeof(vh.path) - 1] = '\0';
+	printf("%s vhost-user %s %s %s%s features 0x%" PRIx64 " negotiated 0x%" PRIx64
+	       " mtu %u connections %" PRIu64 " breaks %" PRIu64 "\n", port, vh.path,
+	       vh.flags & UNM_VHOST_CLIENT ? "client" : "server",
+	       vh.state & UNM_VHOST_CONNECTED ? "connected" : "waiting",
+	       vh.state & UNM_VHOST_BROKEN ? " broken" :
+	       vh.state & UNM_VHOST_RUNNING ? " running" : "", vh.features, vh.negotiated,
+	       (unsigned)vh.mtu, vh.connections, vh.breaks);
+}
+
 static int print_stats(int fd, const char *port)
 {
 	struct nmreq_header hdr;
@@ -171,6 +204,50 @@ static int print_stats(int fd, const char *port)
 	       " tx_pkts %" PRIu64 " tx_bytes %" PRIu64 " tx_drops %" PRIu64
 	       " errors %" PRIu64 "\n", port, st.rx_pkts, st.rx_bytes, st.rx_drops,
 	       st.tx_pkts, st.tx_bytes, st.tx_drops, st.errors);
+	print_vhost(fd, port);
+	return 0;
+}
+
+/* -n NAME --vhost-user PATH: netmapd's working directory is not ours, so a
+ * relative PATH is made absolute here. */
+static int create_vhost(int fd, const struct ctl *c)
+{
+	struct nmreq_header hdr;
+	struct unm_vale_vhost vh;
+	char cwd[PATH_MAX];
+	int n;
+
+	memset(&vh, 0, sizeof(vh));
+	vh.op = UNM_VHOST_CREATE;
+	vh.flags = c->client ? UNM_VHOST_CLIENT : 0;
+	vh.features = c->features;
+	if (c->vhost[0] == '/') {
+		n = snprintf(vh.path, sizeof(vh.path), "%s", c->vhost);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			perror("getcwd");
+			return 1;
+		}
+		n = snprintf(vh.path, sizeof(vh.path), "%s/%s", strcmp(cwd, "/") ? cwd : "",
+			     c->vhost);
+	}
+	if (n < 0 || (size_t)n >= sizeof(vh.path)) {
+		fprintf(stderr, "socket path too long (at most %zu bytes): %s\n",
+			sizeof(vh.path) - 1, c->vhost);
+		return 1;
+	}
+	nmreq_header_init(&hdr, UNM_REQ_VALE_VHOST, &vh);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", c->name);
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+		fprintf(stderr, "failed to create %s: %s\n", c->name, strerror(errno));
+		if (verbose)
+			fprintf(stderr, "(netmapd's log says why)\n");
+		return 1;
+	}
+	if (verbose) {
+		printf("vhost-user: %s (%s)\n", vh.path, c->client ? "client" : "server");
+		printf("features:   0x%" PRIx64 "\n", vh.features);
+	}
 	return 0;
 }
 
@@ -234,6 +311,11 @@ static int run(const struct ctl *c)
 	}
 	if (c->reqtype == UNM_REQ_VALE_STATS) {
 		rc = stats(fd, c->name);
+		close(fd);
+		return rc;
+	}
+	if (c->vhost) {
+		rc = create_vhost(fd, c);
 		close(fd);
 		return rc;
 	}
@@ -346,10 +428,19 @@ static int run(const struct ctl *c)
 
 int main(int argc, char **argv)
 {
+	static const struct option lopts[] = {
+		{ "vhost-user", required_argument, NULL, 'U' },
+		{ "client", no_argument, NULL, 'L' },
+		{ "features", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct ctl c = { .mode = NR_REG_ALL_NIC };
+	char *end;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "d:a:h:g:l:n:r:s:C:p:P:m:v")) != -1) {
+	/* -h is netmap's "attach with the host stack": help is -H/--help */
+	while ((ch = getopt_long(argc, argv, "d:a:h:g:l:n:r:s:C:p:P:m:vH", lopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd': c.reqtype = NETMAP_REQ_VALE_DETACH; c.name = optarg; break;
 		case 'a':
@@ -379,12 +470,31 @@ int main(int argc, char **argv)
 		case 'P': c.reqtype = NETMAP_REQ_VALE_POLLING_DISABLE; c.name = optarg; break;
 		case 'm': c.mem_id = optarg; break;
 		case 'v': verbose++; break;
+		case 'U': c.vhost = optarg; break;
+		case 'L': c.client = true; break;
+		case 'F':
+			errno = 0;
+			c.features = strtoull(optarg, &end, 16);
+			if (errno || end == optarg || *end) {
+				fprintf(stderr, "invalid --features '%s' (hexadecimal)\n", optarg);
+				usage(1);
+			}
+			break;
+		case 'H': usage(0); break;
 		default:
 			usage(1);
 		}
 	}
 	if (optind != argc)
 		usage(1);
+	if ((c.client || c.features) && !c.vhost) {
+		fprintf(stderr, "--client and --features go with --vhost-user\n");
+		usage(1);
+	}
+	if (c.vhost && (c.reqtype != NETMAP_REQ_VALE_NEWIF || !c.vhost[0])) {
+		fprintf(stderr, "--vhost-user PATH goes with -n valeX:port\n");
+		usage(1);
+	}
 	if (argc == 1) {
 		c.reqtype = NETMAP_REQ_VALE_LIST;
 		c.name = NULL;
