@@ -43,7 +43,7 @@ struct vhost_port {
 	struct nmd_port *port;		/* the switch side; NULL while created */
 	bool watched;
 	/* what the log last said about the device (changed hook) */
-	bool was_running, was_broken;
+	bool was_running;
 	struct vhost_port *next;
 };
 
@@ -83,27 +83,29 @@ static bool running(const struct nmd_vu_info *in)
 	       in->enabled[NMD_VU_TXQ];
 }
 
-/* One line per change a user cares about; the device logs the details. */
+/* One line when the guest's NIC starts or stops; the device logs the
+ * rest (connections, breaks, refused messages). */
 static void hook_changed(void *arg)
 {
 	struct vhost_port *v = arg;
 	struct nmd_vu_info in;
+	char mtu[16] = "";
 	bool run;
 
+	/* a client connects inside nmd_vu_create(), before we have it */
+	if (!v->dev)
+		return;
 	nmd_vu_info(v->dev, &in);
 	run = running(&in);
 	/* (the device says itself when QEMU comes and goes) */
+	if (in.mtu)
+		snprintf(mtu, sizeof(mtu), ", mtu %u", in.mtu);
 	if (run && !v->was_running)
-		nmd_info("%s: the guest's NIC runs (features 0x%llx, %u-byte headers%s%u)",
-			 v->name, (unsigned long long)in.features, in.hdr_len,
-			 in.mtu ? ", mtu " : "", in.mtu ? in.mtu : 0u);
+		nmd_info("%s: the guest's NIC runs (features 0x%llx, %u-byte headers%s)", v->name,
+			 (unsigned long long)in.features, in.hdr_len, mtu);
 	else if (!run && v->was_running && in.connected)
 		nmd_info("%s: the guest's NIC stopped", v->name);
-	if (in.broken && !v->was_broken)
-		nmd_warn("%s: the guest broke its NIC (%s); dropping its frames until it "
-			 "resets it", v->name, in.broken_why ? in.broken_why : "?");
 	v->was_running = run;
-	v->was_broken = in.broken;
 }
 
 static void hook_log(void *arg, int level, const char *msg)
