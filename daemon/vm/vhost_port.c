@@ -225,6 +225,10 @@ static int do_create(struct nmd_req *r, struct unm_vale_vhost *b)
 	v->next = vports;
 	vports = v;
 	b->features = v->features;
+	if ((v->features & (1ull << 32)) && !(v->features & (1ull << 30)))
+		nmd_warn("%s: VERSION_1 offered without PROTOCOL_FEATURES: QEMU 7.2 cannot "
+			 "enable the queues of such a device (\"unable to start vhost net: 22\")",
+			 name);
 	nmd_info("%s: vhost-user %s on %s (features offered 0x%llx)", name,
 		 cfg.client ? "client, connecting to QEMU" : "server", v->path,
 		 (unsigned long long)v->features);
