@@ -75,6 +75,8 @@ EOF
 vv_boot g1 "$tmp/g1.sh" -- $(vv_mem) $(vv_nic "$tmp/g1.sock" 52:54:00:79:00:01 server host_mtu=9000)
 vv_boot g2 "$tmp/g2.sh" -- $(vv_mem) $(vv_nic "$tmp/g2.sock" 52:54:00:79:00:02 server host_mtu=9000)
 
+vv_started g1 '^MTU' 90
+vv_started g2 '^MTU' 90
 # while they run: the ports as vale-ctl shows them
 if vv_console g1 '^PING-OK' 90; then
 	vv_stats vale79:g1 >"$tmp/s1"

@@ -20,6 +20,8 @@
 #                           its console is $tmp/NAME.log, QEMU's pid in
 #                           $tmp/NAME.qpid
 #   vv_console NAME REGEX SECS   wait for a console line
+#   vv_started NAME REGEX SECS   the same, and fail the test at once if
+#                                it does not come
 #   vv_guest_wait NAME SECS      wait for the guest to finish; its exit
 #                                status in $wstatus
 #   vv_stats PORT           vale-ctl -s PORT (two lines for a VM port)
@@ -98,17 +100,17 @@ vv_mem() {
 	echo "-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem"
 }
 
-vv_nic_n=0
+# (called in $(...): the QEMU ids come from the MAC, not from a counter)
 vv_nic() {
-	local sock=$1 mac=$2 mode=$3 opts=${4:-} ch
-	vv_nic_n=$((vv_nic_n + 1))
+	local sock=$1 mac=$2 mode=$3 opts=${4:-} ch id
+	id=n$(echo "$mac" | tr -d :)
 	if [ "$mode" = server ]; then
-		ch="socket,id=ch$vv_nic_n,path=$sock,reconnect=1"
+		ch="socket,id=c$id,path=$sock,reconnect=1"
 	else
-		ch="socket,id=ch$vv_nic_n,path=$sock,server=on,wait=off"
+		ch="socket,id=c$id,path=$sock,server=on,wait=off"
 	fi
-	echo "-chardev $ch -netdev vhost-user,id=nd$vv_nic_n,chardev=ch$vv_nic_n" \
-	     "-device virtio-net-pci,netdev=nd$vv_nic_n,mac=$mac,vectors=0${opts:+,$opts}"
+	echo "-chardev $ch -netdev vhost-user,id=$id,chardev=c$id" \
+	     "-device virtio-net-pci,netdev=$id,mac=$mac,vectors=0${opts:+,$opts}"
 }
 
 # vv_boot NAME [run-guest options] SCRIPT -- QEMU-ARGS...
@@ -124,6 +126,15 @@ vv_boot() {
 
 vv_console() {
 	wait_for "$tmp/$1.log" "$2" "$3"
+}
+
+# the guest must get going, or nothing else can be checked
+vv_started() {
+	vv_console "$1" "$2" "$3" && return 0
+	echo "FAIL: guest $1 never printed '$2'; its run-guest.sh said:"
+	sed 's/^/    /' "$tmp/$1.out"
+	tr -d '\r' <"$tmp/$1.log" | tail -n 5 | sed 's/^/    console: /'
+	exit 1
 }
 
 vv_guest_wait() {
