@@ -880,6 +880,19 @@ static void vm_disarm(struct vale_work *w)
 	}
 }
 
+/* Busy polling: no kicks wanted from the guests, none to consume. */
+static void vm_nokick(struct vale_work *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->n; i++) {
+		struct vale_vm *vm = w->port[i]->vm;
+
+		if (vm && !atomic_load_explicit(&vm->paused, memory_order_acquire))
+			nmd_vu_kick_disable(vm->dev, NMD_VU_TXQ);
+	}
+}
+
 /* ---- the thread ---- */
 
 static bool work_pending(struct vale_work *w)
@@ -945,6 +958,10 @@ static void *fwd_main(void *arg)
 			continue;
 		}
 		if (opts.busy) {
+			/* we poll: the guests need not kick (a queue that
+			 * restarted asks for kicks again) */
+			if (w)
+				vm_nokick(w);
 			cpu_relax();
 			continue;
 		}

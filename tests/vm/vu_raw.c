@@ -7,12 +7,20 @@
  *   vu_raw send IF COUNT LEN PPS [DSTMAC]
  *	COUNT frames of LEN bytes, ethertype 0x88b5 (IEEE local
  *	experimental), to DSTMAC (default broadcast), PPS per second (0: as
- *	fast as the socket takes them); prints "SENT IF n"
+ *	fast as the socket takes them); prints "SENT IF n", then
+ *	"SENT-RATE IF n in T s: P pps"
  *   vu_raw recv IF COUNT SECS
  *	counts the frames IF receives that are ours (0x88b5) or pkt-gen's
  *	(IPv4 UDP to port 1234); prints "RECV-READY IF" once listening, then
  *	"RECV IF n" after COUNT of them and half a second of silence (a
  *	duplicate would be counted), or after SECS
+ *   vu_raw rate IF SECS
+ *	counts every frame IF receives (whoever sent it: a benchmark's
+ *	peer) for SECS seconds from the first one; prints "RATE IF n in T
+ *	s: P pps"
+ *   vu_raw sink
+ *	reads stdin to its end (nc's output); prints "SINK n bytes in T s:
+ *	M Mbit/s", T from the first byte (benchmarks)
  *   vu_raw beacon SECS PPS IF...
  *	sends PPS broadcast frames a second on each IF and counts what each
  *	receives (as recv, but not what our other IFs sent), printing once
@@ -154,6 +162,8 @@ static int from_self(const uint8_t *f)
 	return 0;
 }
 
+static int count_all;	/* rate: every received frame counts */
+
 /* Take every frame waiting on n (not waiting); count ours. */
 static void drain(struct nic *n)
 {
@@ -171,7 +181,7 @@ static void drain(struct nic *n)
 				continue;
 			die("recv");
 		}
-		if (from.sll_pkttype != PACKET_OUTGOING && counts(f, r) && !from_self(f))
+		if (from.sll_pkttype != PACKET_OUTGOING && (count_all || (counts(f, r) && !from_self(f))))
 			n->recvd++;
 	}
 }
@@ -202,6 +212,61 @@ static int do_send(int argc, char **argv)
 		send_one(&n, dst, len, i);
 	}
 	printf("SENT %s %llu\n", n.name, (unsigned long long)n.sent);
+	t0 = now() - t0;
+	printf("SENT-RATE %s %llu in %.3f s: %.0f pps\n", n.name, (unsigned long long)n.sent, t0,
+	       t0 > 0 ? n.sent / t0 : 0);
+	return 0;
+}
+
+static int do_rate(int argc, char **argv)
+{
+	struct nic n;
+	double secs, t0 = 0, end = 0;
+
+	if (argc != 4)
+		return fprintf(stderr, "usage: vu_raw rate IF SECS\n"), 1;
+	secs = strtod(argv[3], NULL);
+	count_all = 1;
+	nic_open(&n, argv[2]);
+	drain(&n);
+	n.recvd = 0;
+	printf("RATE-READY %s\n", n.name);
+	while (!t0 || now() < end) {
+		struct pollfd p = { .fd = n.fd, .events = POLLIN };
+
+		poll(&p, 1, 100);
+		drain(&n);
+		if (!t0 && n.recvd) {
+			t0 = now();
+			end = t0 + secs;
+			n.recvd = 0;	/* from here */
+		}
+	}
+	printf("RATE %s %llu in %.3f s: %.0f pps\n", n.name, (unsigned long long)n.recvd, secs,
+	       n.recvd / secs);
+	return 0;
+}
+
+static int do_sink(void)
+{
+	static char buf[1 << 16];
+	uint64_t total = 0;
+	double t0 = 0, t;
+	ssize_t r;
+
+	while ((r = read(0, buf, sizeof(buf))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			die("read");
+		}
+		if (!total)
+			t0 = now();
+		total += (uint64_t)r;
+	}
+	t = total ? now() - t0 : 0;
+	printf("SINK %llu bytes in %.3f s: %.1f Mbit/s\n", (unsigned long long)total, t,
+	       t > 0 ? total * 8 / t / 1e6 : 0);
 	return 0;
 }
 
@@ -291,6 +356,10 @@ int main(int argc, char **argv)
 		return do_recv(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "beacon"))
 		return do_beacon(argc, argv);
-	fprintf(stderr, "usage: vu_raw send|recv|beacon ... (see the source's header)\n");
+	if (argc >= 2 && !strcmp(argv[1], "rate"))
+		return do_rate(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "sink"))
+		return do_sink();
+	fprintf(stderr, "usage: vu_raw send|recv|rate|sink|beacon ... (see the source's header)\n");
 	return argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) ? 0 : 1;
 }
