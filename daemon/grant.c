@@ -128,7 +128,7 @@ static int grant_create(struct nmd_req *r)
 		*slash = '\0';
 	err = unm_socket_dir_ok(dir, geteuid(), why, sizeof(why));
 	if (err)
-		FAIL(r, -err, "cannot grant %s: %s", q->path, why);
+		FAIL(r, -err, "cannot grant %.100s: %.140s", q->path, why);
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
