@@ -242,6 +242,12 @@ static void region_put(struct nic_region *nr)
 	free(nr);
 }
 
+/* Buffers a port of nq queues with `slots` slots takes from its region. */
+static uint32_t port_bufs(uint32_t nq, uint32_t slots, bool spares)
+{
+	return nq * (2 * slots + (spares ? nic_rx_spares(slots) : 0));
+}
+
 /* ---- link monitor ---- */
 
 static pthread_t mon_thr;
@@ -484,13 +490,39 @@ static void port_unlink(struct nic_port *np)
 	pthread_mutex_unlock(&nic_lock);
 }
 
+/* What UNM_REQ_NIC_INFO tells of np, counters included. */
+static void port_describe(struct nic_port *np, struct unm_nic_info *ni)
+{
+	memset(ni, 0, sizeof(*ni));
+	ni->mode = np->mode;
+	ni->queues = np->nq;
+	ni->slots = np->nslots;
+	ni->rx_spares = np->q ? np->q[0].spare_n : 0;
+	if (np->pkt >= 0)
+		nic_packet_stats(np, ni);
+	else
+		nic_xdp_stats(np, ni);
+}
+
 /* Undo everything of a port that nobody binds (or that failed to open).
  * Enters the port's namespace to detach. */
 static void port_destroy(struct nic_port *np)
 {
+	struct unm_nic_info ni;
+	bool opened = np->port.nbind > 0 || np->port.was_bound;
 	struct stat st;
 	int saved = -1;
 
+	/* the kernel's counters go with the sockets: log them first, the
+	 * numbers a user needs to see where frames were lost */
+	if (opened) {
+		port_describe(np, &ni);
+		nmd_info("%s: kernel drops: rx %llu (RX ring full %llu, fill ring empty %llu), "
+			 "invalid descriptors rx %llu tx %llu", np->ifname,
+			 (unsigned long long)ni.rx_drops, (unsigned long long)ni.rx_ring_full,
+			 (unsigned long long)ni.rx_fill_empty, (unsigned long long)ni.rx_invalid,
+			 (unsigned long long)ni.tx_invalid);
+	}
 	watch_stop(np);
 	port_unlink(np);
 	if (np->nsfd >= 0 && fstat(np->nsfd, &st) == 0 && ns_enter(np->nsfd, &st, &saved) < 0)
@@ -658,7 +690,7 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 	if (want == NR_UNM_NIC_EMULATED)
 		nq = 1;	/* a packet socket has no queues */
 	np->nq = nq;
-	need = 2 * nq * np->nslots + reg->nr_extra_bufs;
+	need = port_bufs(nq, np->nslots, want != NR_UNM_NIC_EMULATED) + reg->nr_extra_bufs;
 	np->nr = region_get(c->pid, reg->nr_mem_id, need, msg, msglen, &err);
 	if (!np->nr)
 		goto fail_port;
@@ -715,11 +747,7 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 		nmd_named_add(&np->port);
 	reg->nr_flags = (reg->nr_flags & ~NR_UNM_NIC_MASK) | np->mode;
 	nmd_info("%s: %s, %u ring pair(s) of %u slots, region %u (client %d)", name,
-		 !np->prog ? "emulated (AF_PACKET)" :
-		 (np->mode & NR_UNM_NIC_NATIVE) ?
-		 ((np->mode & NR_UNM_NIC_ZEROCOPY) ? "AF_XDP, native XDP, zero copy" :
-		  "AF_XDP, native XDP, copy mode") : "AF_XDP, generic XDP, copy mode",
-		 np->nq, np->nslots, np->port.rg->mem_id, (int)c->pid);
+		 unm_nic_mode_desc(np->mode), np->nq, np->nslots, np->port.rg->mem_id, (int)c->pid);
 	*out = &np->port;
 	return 0;
 
@@ -795,9 +823,14 @@ static int nic_bind_info(struct nmd_port *p, struct nmd_req *r)
 		}
 		nic->ring[k].sock_fd = (int16_t)idx;
 		nic->ring[k].qid = (uint16_t)qid;
-		if (np->pkt < 0) {
-			nic->ring[k].ring_entries = np->q[qid].ring_entries;
-			nic->ring[k].umem_entries = np->q[qid].umem_entries;
+		if (np->pkt < 0 && bi->ring[k].dir == UNM_DIR_TX) {
+			nic->ring[k].ring_entries = np->q[qid].tx_entries;
+			nic->ring[k].umem_entries = np->q[qid].tx_entries;
+		} else if (np->pkt < 0) {
+			nic->ring[k].ring_entries = np->q[qid].rx_entries;
+			nic->ring[k].umem_entries = np->q[qid].rx_entries;
+			nic->ring[k].spare_n = np->q[qid].spare_n;
+			nic->ring[k].spare_ofs = np->q[qid].spare_ofs;
 		}
 	}
 	return 0;

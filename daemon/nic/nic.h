@@ -42,6 +42,9 @@
 #define NIC_MAX_QUEUES  48u	/* per port: bounded by the descriptors a
 				 * REGISTER reply can pass */
 #define NIC_DEF_BUFS    16384u	/* buffers of a NIC region (32 MB) */
+#define NIC_RX_SPARE_X  3u	/* an RX queue's spare buffers: this many
+				 * times its slots (see struct nic_queue), */
+#define NIC_RX_SPARE_MAX 4096u	/* but no more than this */
 #define NIC_L2_HDR      18u	/* Ethernet header with one VLAN tag */
 #define NMD_NIC_BUF_SIZE 2048u	/* buffer size of NIC regions */
 
@@ -61,11 +64,26 @@ struct nic_region {
 	struct nic_region *next;
 };
 
+/*
+ * One interface queue: its AF_XDP socket, and the receive buffers it
+ * holds beyond the RX ring's slots.  A netmap ring of n slots lends the
+ * kernel at most n - 1 buffers; while the application is not scheduled
+ * the kernel fills them and then drops (fill ring empty), which at
+ * 250 kpps takes 4 ms with 1024 slots.  So each RX queue also owns
+ * `spare_n` buffers that belong to no slot: they are posted to the fill
+ * ring first, and their indices live in an array in the region
+ * (spare_ofs) that the library's rxsync keeps up to date as it exchanges
+ * buffers between slots and spares (lib/sync_xdp.c), so that netmapd
+ * frees exactly them when the port goes.
+ */
 struct nic_queue {
 	int xsk;		/* AF_XDP socket, -1 if none */
 	enum nic_umem_kind umem;
-	uint32_t ring_entries;	/* TX and RX ring entries */
-	uint32_t umem_entries;	/* fill and completion ring entries */
+	uint32_t tx_entries;	/* TX and completion ring entries */
+	uint32_t rx_entries;	/* RX and fill ring entries */
+	uint32_t spare_n;	/* receive buffers beyond the slots' */
+	uint64_t spare_ofs;	/* region offset of their uint32_t indices
+				 * (0: not allocated) */
 	bool zc;
 };
 
@@ -91,12 +109,22 @@ struct nic_port {
 	/* AF_PACKET */
 	int pkt;
 	uint32_t blk_size, blk_nr;
+	uint64_t pkt_drops;	/* PACKET_STATISTICS resets on each read:
+				 * the sum of what we read */
 	/* link monitor (under nic_lock) */
 	int nl;			/* rtnetlink socket in the namespace */
 	uint32_t watch_id;
 	bool down, gone;
 	struct nic_port *next;
 };
+
+/* The spare receive buffers of an AF_XDP queue with `slots` RX slots. */
+static inline uint32_t nic_rx_spares(uint32_t slots)
+{
+	uint32_t n = slots * NIC_RX_SPARE_X;
+
+	return n < NIC_RX_SPARE_MAX ? n : NIC_RX_SPARE_MAX;
+}
 
 #define NIC_PORT(p) ((struct nic_port *)(void *)((char *)(p) - \
 			offsetof(struct nic_port, port)))
@@ -115,6 +143,9 @@ int nic_region_umem_fd(const struct nic_region *nr, const struct nic_port *self,
 int nic_xdp_setup(struct nic_port *np, uint64_t want, char *msg, size_t msglen);
 int nic_xdp_start(struct nic_port *np, char *msg, size_t msglen);
 void nic_xdp_teardown(struct nic_port *np);
+/* Add what the kernel dropped on the port's sockets to ni (the sockets
+ * are open). */
+void nic_xdp_stats(const struct nic_port *np, struct unm_nic_info *ni);
 void nic_xdp_init(void);
 
 /* nic.c, for nic_vale.c: does the interface exist in the namespace (1,
@@ -129,5 +160,6 @@ void nic_vale_fini(void);
 /* nic_packet.c: the AF_PACKET socket and its TPACKET_V3 ring. */
 int nic_packet_setup(struct nic_port *np, char *msg, size_t msglen);
 void nic_packet_teardown(struct nic_port *np);
+void nic_packet_stats(struct nic_port *np, struct unm_nic_info *ni);
 
 #endif /* NMD_NIC_H */

@@ -84,6 +84,17 @@ fail:
 	return err;
 }
 
+void nic_packet_stats(struct nic_port *np, struct unm_nic_info *ni)
+{
+	struct tpacket_stats_v3 st;
+	socklen_t sl = sizeof(st);
+
+	memset(&st, 0, sizeof(st));
+	if (np->pkt >= 0 && getsockopt(np->pkt, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)
+		np->pkt_drops += st.tp_drops;
+	ni->rx_drops += np->pkt_drops;
+}
+
 void nic_packet_teardown(struct nic_port *np)
 {
 	if (np->pkt >= 0)
