@@ -883,6 +883,40 @@ static int nic_info(struct nmd_client *c, const char *name, struct nmreq_port_in
 	return 0;
 }
 
+int nmd_nic_request(struct nmd_client *c, struct nmd_req *r)
+{
+	struct unm_nic_info *ni = r->body;
+	const char *name = r->msg->hdr.nr_name;
+	char ifname[IFNAMSIZ];
+	struct nic_port *np = NULL;
+	struct stat st;
+	int nsfd, err;
+
+	if (r->msg->hdr.nr_reqtype != UNM_REQ_NIC_INFO)
+		return -EINVAL;
+	if (strchr(name, ':')) {
+		/* an attachment: its forwarder holds the interface */
+		if (nic_vale_lookup(name, &st, ifname))
+			np = port_find(&st, ifname);
+	} else if (strlen(name) < IFNAMSIZ) {
+		err = ns_open_pid(c->pid, &nsfd, &st);
+		if (err) {
+			snprintf(r->msg_text, sizeof(r->msg_text), "%s: cannot find the network "
+				 "namespace of process %d: %s", name, (int)c->pid, strerror(-err));
+			return err == -ENOENT ? -ESRCH : err;
+		}
+		close(nsfd);
+		np = port_find(&st, name);
+	}
+	if (!np) {
+		snprintf(r->msg_text, sizeof(r->msg_text), "%s: no netmap port open on such an "
+			 "interface%s", name, strchr(name, ':') ? " (nor attached)" : "");
+		return -ENXIO;
+	}
+	port_describe(np, ni);
+	return 0;
+}
+
 void nmd_nic_configure(const struct nmd_nic_opts *o)
 {
 	def_mode = o->mode;

@@ -156,6 +156,9 @@ bool nic_port_open_in(const struct stat *ns, const char *ifname);
 /* nic_vale.c: interfaces attached to VALE switches */
 void nic_vale_configure(const char *socket_path);
 void nic_vale_fini(void);
+/* The namespace and interface of attachment `name` ("valeX:IFNAME");
+ * false if there is none. */
+bool nic_vale_lookup(const char *name, struct stat *ns, char *ifname);
 
 /* nic_packet.c: the AF_PACKET socket and its TPACKET_V3 ring. */
 int nic_packet_setup(struct nic_port *np, char *msg, size_t msglen);

@@ -86,6 +86,19 @@ static struct nic_attach *attach_find(const char *name)
 	return NULL;
 }
 
+bool nic_vale_lookup(const char *name, struct stat *ns, char *ifname)
+{
+	const struct nic_attach *a = attach_find(name);
+
+	if (!a)
+		return false;
+	memset(ns, 0, sizeof(*ns));
+	ns->st_dev = a->ns_dev;
+	ns->st_ino = a->ns_ino;
+	snprintf(ifname, IFNAMSIZ, "%s", a->ifname);
+	return true;
+}
+
 bool nmd_nic_vale_attached(const char *name)
 {
 	return attach_find(name) != NULL;
