@@ -523,7 +523,9 @@ nic_info(const struct pg_glob *g, struct unm_nic_info *ni)
 {
 	struct nmreq_header hdr;
 
-	if (g->nmd == NULL)
+	/* only names that may be interfaces (no VALE port, no pipe) */
+	if (g->nmd == NULL || strncmp(g->c->ifname, "netmap:", 7) != 0 ||
+	    strpbrk(g->nmd->hdr.nr_name, "{}:") != NULL)
 		return -1;
 	memset(ni, 0, sizeof(*ni));
 	nmreq_header_init(&hdr, UNM_REQ_NIC_INFO, ni);
