@@ -17,7 +17,10 @@
 #      exactly 3000, and its "Kernel:" line says 0 dropped;
 #   2. 6000 frames: the receiver gets fewer, and received + the kernel's
 #      "dropped" is exactly 6000, all of them "fill ring empty";
-#   3. netmapd's log has the port's kernel drops line at close.
+#   3. netmapd's log has the port's kernel drops line at close;
+#   4. emulated mode (AF_PACKET, @conf:nic=emulated): 3000 frames at
+#      25 kpps (bursts of 83, each landing in a receive-ring block of its
+#      own) while the receiver is stopped: all received, 0 dropped.
 # Timing does not matter: the receiver sleeps through the whole send.
 # Needs root; skips (77) otherwise.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,20 +31,20 @@ nic_ns A
 nic_ns B
 nic_veth A sa B sb
 
-stalled() {	# label frames -> $rx_out
-	local label=$1 n=$2 rxp txp
+stalled() {	# label frames [port suffix] [sender options] -> $rx_out
+	local label=$1 n=$2 sx=${3:-} txo=${4:-} rxp txp
 	rx_out=$tmp/rx.$label
 	# no timeout(1) in between: the signals must reach pkt-gen itself
 	# (ip netns exec execs it); the cleanup kills it if it hangs
-	bg ip netns exec "$NS_B" "$PG" -i "netmap:$IF_sb" -f rx -W -w 1 >"$rx_out" 2>&1
+	bg ip netns exec "$NS_B" "$PG" -i "netmap:$IF_sb$sx" -f rx -W -w 1 >"$rx_out" 2>&1
 	rxp=$!
 	if ! wait_for "$rx_out" "Ready|receiver_body" 10; then
 		bad "$label: receiver did not start"; cat "$rx_out"; return 1
 	fi
 	sleep 0.2
 	kill -STOP "$rxp"
-	ip netns exec "$NS_A" timeout 30 "$PG" -i "netmap:$IF_sa" -f tx -n "$n" -l 60 -w 1 \
-		>"$tmp/tx.$label" 2>&1
+	ip netns exec "$NS_A" timeout 30 "$PG" -i "netmap:$IF_sa$sx" -f tx -n "$n" -l 60 -w 1 \
+		$txo >"$tmp/tx.$label" 2>&1
 	txp=$?
 	# the last frames are in flight a little after the sender's exit
 	sleep 0.5
@@ -93,5 +96,13 @@ if grep -q "$IF_sb: kernel drops: rx $d " "$log" 2>/dev/null; then
 	ok "netmapd logged the drops at close"
 else
 	bad "no 'kernel drops: rx $d' line for $IF_sb in $log"
+fi
+stalled "emulated" 3000 "@conf:nic=emulated" "-R 25000"
+r=$(received); d=$(dropped)
+if [ "$r" = 3000 ] && [ "$d" = 0 ]; then
+	ok "emulated mode, stopped receiver: all 3000 frames received, 0 dropped"
+else
+	bad "emulated mode, stopped receiver: received '${r}', dropped '${d}' of 3000"
+	grep -E '^(Kernel|Received)' "$rx_out"
 fi
 exit $fail
