@@ -960,11 +960,11 @@ int nmd_nic_request(struct nmd_client *c, struct nmd_req *r)
 		close(nsfd);
 		np = port_find(&st, name);
 	}
-	if (!np) {
-		snprintf(r->msg_text, sizeof(r->msg_text), "%s: no netmap port open on such an "
-			 "interface%s", name, strchr(name, ':') ? " (nor attached)" : "");
+	/* no reason text, so no log line: tools ask this of any port name
+	 * (vale-ctl -s of a whole switch) to learn whether it is an
+	 * interface, and ENXIO is the answer */
+	if (!np)
 		return -ENXIO;
-	}
 	port_describe(np, ni);
 	return 0;
 }
