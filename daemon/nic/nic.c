@@ -285,7 +285,7 @@ static void region_put(struct nic_region *nr)
 /* Buffers a port of nq queues with `slots` slots takes from its region. */
 static uint32_t port_bufs(uint32_t nq, uint32_t slots, bool spares)
 {
-	return nq * (2 * slots + (spares ? nic_rx_spares(slots) : 0));
+	return nq * (2 * slots + (spares ? nic_rx_spares(slots, nq) : 0));
 }
 
 /* ---- link monitor ---- */

@@ -41,10 +41,12 @@
 #define NIC_MAX_SLOTS   4096u
 #define NIC_MAX_QUEUES  48u	/* per port: bounded by the descriptors a
 				 * REGISTER reply can pass */
-#define NIC_DEF_BUFS    16384u	/* buffers of a NIC region (32 MB) */
-#define NIC_RX_SPARE_X  3u	/* an RX queue's spare buffers: this many
+#define NIC_DEF_BUFS    32768u	/* buffers of a NIC region (64 MB): two
+				 * default ports with their spares */
+#define NIC_RX_SPARE_X  7u	/* an RX queue's spare buffers: this many
 				 * times its slots (see struct nic_queue), */
-#define NIC_RX_SPARE_MAX 4096u	/* but no more than this */
+#define NIC_RX_SPARE_PORT 7168u	/* but a port's queues share at most this
+				 * many */
 #define NIC_L2_HDR      18u	/* Ethernet header with one VLAN tag */
 #define NMD_NIC_BUF_SIZE 2048u	/* buffer size of NIC regions */
 
@@ -69,7 +71,8 @@ struct nic_region {
  * holds beyond the RX ring's slots.  A netmap ring of n slots lends the
  * kernel at most n - 1 buffers; while the application is not scheduled
  * the kernel fills them and then drops (fill ring empty), which at
- * 250 kpps takes 4 ms with 1024 slots.  So each RX queue also owns
+ * 250 kpps takes 4 ms with 1024 slots, and stalls of a few hundred ms
+ * happen on a busy machine.  So each RX queue also owns
  * `spare_n` buffers that belong to no slot: they are posted to the fill
  * ring first, and their indices live in an array in the region
  * (spare_ofs) that the library's rxsync keeps up to date as it exchanges
@@ -118,12 +121,18 @@ struct nic_port {
 	struct nic_port *next;
 };
 
-/* The spare receive buffers of an AF_XDP queue with `slots` RX slots. */
-static inline uint32_t nic_rx_spares(uint32_t slots)
+/*
+ * The spare receive buffers of each of the nq queues of an AF_XDP port
+ * with `slots` RX slots.  With 1024 slots, one queue lends the kernel
+ * 8191 buffers: 330 ms of traffic at 25 kpps, 33 ms at 250 kpps.  A
+ * stall hits the whole process, so the queues of a port share one
+ * budget (traffic spread over them arrives at the same total rate).
+ */
+static inline uint32_t nic_rx_spares(uint32_t slots, uint32_t nq)
 {
-	uint32_t n = slots * NIC_RX_SPARE_X;
+	uint32_t n = slots * NIC_RX_SPARE_X, per = NIC_RX_SPARE_PORT / (nq ? nq : 1);
 
-	return n < NIC_RX_SPARE_MAX ? n : NIC_RX_SPARE_MAX;
+	return n < per ? n : per;
 }
 
 #define NIC_PORT(p) ((struct nic_port *)(void *)((char *)(p) - \

@@ -444,7 +444,7 @@ int nic_xdp_setup(struct nic_port *np, uint64_t want, char *msg, size_t msglen)
 	for (i = 0; i < np->nq; i++) {
 		np->q[i].xsk = -1;
 		np->q[i].tx_entries = pow2_ge(np->nslots);
-		np->q[i].spare_n = nic_rx_spares(np->nslots);
+		np->q[i].spare_n = nic_rx_spares(np->nslots, np->nq);
 		/* room for every buffer the kernel may hold at once */
 		np->q[i].rx_entries = pow2_ge(np->nslots + np->q[i].spare_n);
 	}

@@ -12,11 +12,11 @@
 #
 # Operations: netmap:B receives (pkt-gen -f rx -W) on one end of a veth
 # pair, and is stopped (SIGSTOP) while pkt-gen sends on netmap:A:
-#   1. 3000 frames (more than a 1024-slot ring can take, fewer than the
-#      4095 buffers the kernel holds): once continued, the receiver gets
-#      exactly 3000, and its "Kernel:" line says 0 dropped;
-#   2. 6000 frames: the receiver gets fewer, and received + the kernel's
-#      "dropped" is exactly 6000, all of them "fill ring empty";
+#   1. 6000 frames (far more than a 1024-slot ring can take, fewer than
+#      the 8191 buffers the kernel holds): once continued, the receiver
+#      gets exactly 6000, and its "Kernel:" line says 0 dropped;
+#   2. 12000 frames: the receiver gets fewer, and received + the kernel's
+#      "dropped" is exactly 12000, all of them "fill ring empty";
 #   3. netmapd's log has the port's kernel drops line at close;
 #   4. emulated mode (AF_PACKET, @conf:nic=emulated): 3000 frames at
 #      25 kpps (bursts of 83, each landing in a receive-ring block of its
@@ -61,12 +61,12 @@ received() { sed -n 's/^Received \([0-9]*\) packets.*/\1/p' "$rx_out"; }
 dropped() { sed -n 's/^Kernel: .*: \([0-9]*\) dropped .*/\1/p' "$rx_out"; }
 fill_empty_drops() { sed -n 's/^Kernel: .*fill ring empty \([0-9]*\)).*/\1/p' "$rx_out"; }
 
-stalled "3000" 3000
+stalled "6000" 6000
 r=$(received); d=$(dropped)
-if [ "$r" = 3000 ]; then
-	ok "stopped receiver: all 3000 frames kept by the kernel and received"
+if [ "$r" = 6000 ]; then
+	ok "stopped receiver: all 6000 frames kept by the kernel and received"
 else
-	bad "stopped receiver: received ${r:-nothing} of 3000"; tail -n 4 "$rx_out"
+	bad "stopped receiver: received ${r:-nothing} of 6000"; tail -n 4 "$rx_out"
 fi
 if [ "$d" = 0 ]; then
 	ok "kernel counters: 0 dropped ($(grep '^Kernel:' "$rx_out" | cut -d: -f2 | cut -d, -f1-3))"
@@ -74,12 +74,12 @@ else
 	bad "kernel counters: '${d:-no Kernel line}' dropped"; grep -E '^(Kernel|Received)' "$rx_out"
 fi
 
-stalled "6000" 6000
+stalled "12000" 12000
 r=$(received); d=$(dropped); f=$(fill_empty_drops)
-if [ -n "$r" ] && [ -n "$d" ] && [ "$r" -lt 6000 ] && [ $((r + d)) -eq 6000 ]; then
-	ok "beyond the buffers: received $r + kernel dropped $d = 6000"
+if [ -n "$r" ] && [ -n "$d" ] && [ "$r" -lt 12000 ] && [ $((r + d)) -eq 12000 ]; then
+	ok "beyond the buffers: received $r + kernel dropped $d = 12000"
 else
-	bad "beyond the buffers: received '${r}' + dropped '${d}' != 6000"; grep -E '^(Kernel|Received)' "$rx_out"
+	bad "beyond the buffers: received '${r}' + dropped '${d}' != 12000"; grep -E '^(Kernel|Received)' "$rx_out"
 fi
 if [ -n "$d" ] && [ "$d" -gt 0 ] && [ "$f" = "$d" ]; then
 	ok "the drops were for want of buffers (fill ring empty $f)"
