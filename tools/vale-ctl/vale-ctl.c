@@ -191,11 +191,16 @@ static int print_stats(int fd, const char *port)
 	       st.tx_pkts, st.tx_bytes, st.tx_drops, st.errors);
 	/* an attached interface: the kernel's side of it, on a line of its
 	 * own so that the line above keeps one format */
-	if (nic_info(fd, port, &ni) == 0)
+	if (nic_info(fd, port, &ni) == 0) {
+		char mode[48];
+
+		/* the mode as words without spaces (native+copy), so that
+		 * the line splits on blanks like the one above */
 		printf("%s kernel %s rx_drops %" PRIu64 " rx_ring_full %" PRIu64
 		       " rx_fill_empty %" PRIu64 " rx_invalid %" PRIu64 " tx_invalid %" PRIu64 "\n",
-		       port, unm_nic_mode_desc(ni.mode), ni.rx_drops, ni.rx_ring_full,
-		       ni.rx_fill_empty, ni.rx_invalid, ni.tx_invalid);
+		       port, unm_nic_mode_str(ni.mode, mode, sizeof(mode)), ni.rx_drops,
+		       ni.rx_ring_full, ni.rx_fill_empty, ni.rx_invalid, ni.tx_invalid);
+	}
 	return 0;
 }
 
