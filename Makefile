@@ -1,6 +1,8 @@
 # unetmap — top-level build.  Plain GNU make; no configure step.
 #
 #   make                 libnetmap (.a, .so), netmapd, tools
+#   make deps            install the Debian packages it needs (through sudo
+#                        when not root; scripts/install-deps.sh)
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
 #   make check           both passes, one summary line (what CI runs)
@@ -84,7 +86,7 @@ VM_OBJ     := $(call obj,$(wildcard daemon/vm/*.c) daemon/log.c)
 .SECONDARY:
 
 .PHONY: all test check check-asan bench demo install clean tests guest guest-bins fuzz fuzz-bins \
-	fuzz-seeds
+	fuzz-seeds deps
 all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN)
 
 # netmapd's port kinds live in a folder each (daemon/vale/, daemon/nic/,
@@ -194,6 +196,9 @@ bench: all
 
 demo: all
 	scripts/demo.sh $(BUILD)
+
+deps:
+	scripts/install-deps.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/net $(DESTDIR)$(PREFIX)/lib/pkgconfig \

@@ -4,6 +4,7 @@
 #include <net/netmap.h>
 
 #include "unm_nmreq.h"
+#include "unm_nic.h"
 #include "unm_vale.h"
 
 int unm_nmreq_body_size(uint16_t t)
@@ -28,6 +29,7 @@ int unm_nmreq_body_size(uint16_t t)
 	case UNM_REQ_PORT_SEAL:			return sizeof(struct unm_port_seal);
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
+	case UNM_REQ_NIC_INFO:			return sizeof(struct unm_nic_info);
 	default:				return -1;
 	}
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "nmd.h"
+#include "unm_nic.h"
 #include "unm_vale.h"
 
 #define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
@@ -60,6 +61,12 @@ int nmd_grant_check(const struct nmd_client *c, struct nmd_req *r)
 		}
 		break;
 	}
+	case UNM_REQ_NIC_INFO:
+		/* the interfaces of the holder's own network namespace */
+		if (!(g->flags & UNM_GRANT_NIC))
+			FAIL(r, EPERM, "this socket (granted to %s) cannot open interfaces",
+			     g->holder);
+		return 0;
 	case NETMAP_REQ_PORT_INFO_GET:
 	case NETMAP_REQ_POOLS_INFO_GET:
 	case NETMAP_REQ_PORT_HDR_GET:

@@ -290,6 +290,12 @@ void nmd_nic_fini(void);
 int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r);
 int nmd_nic_vale_detach(struct nmd_client *c, struct nmd_req *r, uint32_t idx);
 bool nmd_nic_vale_attached(const char *name);
+/* VALE_ATTACH "valeB:v0" of persistent port v0 attached to another
+ * switch (nic_vale.c: a forwarder links the two); is v0 so attached */
+int nmd_nic_vale_wrap(struct nmd_client *c, struct nmd_req *r);
+bool nmd_nic_vale_wrapped(const char *pname);
+/* UNM_REQ_NIC_INFO (unm_nic.h) */
+int nmd_nic_request(struct nmd_client *c, struct nmd_req *r);
 /* vale.c, for the above: create (if needed) and hold the switch port an
  * attached interface's frames enter by; its index in *idx */
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "nmd.h"
+#include "unm_nic.h"
 #include "unm_vale.h"
 
 /* netmap's bound for a VALE port's extra buffers (128 x 4096), for every
@@ -559,6 +560,8 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:
 		return nmd_grant_request(c, r);
+	case UNM_REQ_NIC_INFO:
+		return nmd_nic_request(c, r);
 	case NETMAP_REQ_SYNC_KLOOP_START:
 	case NETMAP_REQ_SYNC_KLOOP_STOP:
 	case NETMAP_REQ_CSB_ENABLE:

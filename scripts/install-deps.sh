@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what unetmap needs to build and test on Debian 12.
-# Run as root (or through sudo).  Safe to run again.
+# Safe to run again.  As root it installs; as another user it runs itself
+# again through sudo (a bare Debian machine, where one is root, has no
+# sudo, so the README's first command names none).
 #   scripts/install-deps.sh --list   prints the packages and installs nothing
 set -euo pipefail
 # build: compilers (gcc and clang), make, pkg-config, libxdp and libbpf
@@ -22,7 +24,10 @@ if [ "${1:-}" = --list ]; then
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps: run as root (sudo $0)" >&2
+	if command -v sudo >/dev/null; then
+		exec sudo -- "$0" "$@"
+	fi
+	echo "install-deps: needs root, and sudo is not installed: run it as root" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

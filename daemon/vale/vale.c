@@ -451,7 +451,9 @@ static struct vale_port *ephemeral_new(const char *name, const struct nmreq_regi
 		*err = -EINVAL;
 		return NULL;
 	}
-	if (persistent_find(pname)) {
+	/* (an attachment's port may bear a persistent port's name: it is
+	 * that port's link to a second switch) */
+	if (!nic && persistent_find(pname)) {
 		snprintf(msg, msglen, "%s: %s is a persistent port; attach it first (vale-ctl -a %s)",
 			 name, pname, name);
 		*err = -EINVAL;
@@ -697,9 +699,16 @@ static int do_attach(struct nmd_client *c, struct nmd_req *r)
 	if (a->reg.nr_mode != NR_REG_ALL_NIC)
 		FAIL(r, EINVAL, "%s: %s has no host rings to attach", name, pname);
 	cur = atomic_load_explicit(&vp->sw, memory_order_relaxed);
-	if (cur)
-		FAIL(r, EBUSY, "%s is already attached to %s%s", pname, cur->name,
-		     strcmp(cur->name, swname) ? " (one switch per port)" : "");
+	if (cur && strcmp(cur->name, swname) == 0)
+		FAIL(r, EBUSY, "%s is already attached to %s", pname, cur->name);
+	if (cur) {
+		/* a second switch: netmap wraps the port, which then links
+		 * the two switches and is theirs alone (nic_vale.c) */
+		if (vp->port.nbind > 0 || vp->holds > 0)
+			FAIL(r, EBUSY, "%s is in use: it cannot link %s to %s", pname, cur->name,
+			     swname);
+		return nmd_nic_vale_wrap(c, r);
+	}
 	sw = switch_find(swname);
 	if (sw && switch_port(sw, name))
 		FAIL(r, EBUSY, "%s is already a port of %s", name, swname);
@@ -737,6 +746,9 @@ static int do_detach(struct nmd_client *c, struct nmd_req *r)
 		return nmd_nic_vale_detach(c, r, vp->idx);
 	if (!vp->persistent)
 		FAIL(r, EINVAL, "%s is an ephemeral port: it goes away with its last user", name);
+	if (nmd_nic_vale_wrapped(vp->pname))
+		FAIL(r, EBUSY, "%s is also attached to another switch: detach it there first",
+		     vp->pname);
 	idx = vp->idx;
 	switch_unpublish(vp);
 	vale_fwd_sync();

@@ -20,6 +20,7 @@
 
 #include <libnetmap.h>
 
+#include "unm_nic.h"
 #include "unm_vale.h"
 
 static int verbose;
@@ -157,10 +158,27 @@ static int list_all(int fd)
 	return 1;
 }
 
+/*
+ * unetmap: for a network interface (an open netmap port, or one attached
+ * to a switch as "valeX:IFNAME"), how it is reached and what the kernel
+ * dropped on its way to the port.  0 if there is such an interface, -1
+ * (errno ENXIO) if not.
+ */
+static int nic_info(int fd, const char *name, struct unm_nic_info *ni)
+{
+	struct nmreq_header hdr;
+
+	memset(ni, 0, sizeof(*ni));
+	nmreq_header_init(&hdr, UNM_REQ_NIC_INFO, ni);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name);
+	return ioctl(fd, NIOCCTRL, &hdr);
+}
+
 static int print_stats(int fd, const char *port)
 {
 	struct nmreq_header hdr;
 	struct unm_vale_stats st;
+	struct unm_nic_info ni;
 
 	memset(&st, 0, sizeof(st));
 	nmreq_header_init(&hdr, UNM_REQ_VALE_STATS, &st);
@@ -171,6 +189,18 @@ static int print_stats(int fd, const char *port)
 	       " tx_pkts %" PRIu64 " tx_bytes %" PRIu64 " tx_drops %" PRIu64
 	       " errors %" PRIu64 "\n", port, st.rx_pkts, st.rx_bytes, st.rx_drops,
 	       st.tx_pkts, st.tx_bytes, st.tx_drops, st.errors);
+	/* an attached interface: the kernel's side of it, on a line of its
+	 * own so that the line above keeps one format */
+	if (nic_info(fd, port, &ni) == 0) {
+		char mode[48];
+
+		/* the mode as words without spaces (native+copy), so that
+		 * the line splits on blanks like the one above */
+		printf("%s kernel %s rx_drops %" PRIu64 " rx_ring_full %" PRIu64
+		       " rx_fill_empty %" PRIu64 " rx_invalid %" PRIu64 " tx_invalid %" PRIu64 "\n",
+		       port, unm_nic_mode_str(ni.mode, mode, sizeof(mode)), ni.rx_drops,
+		       ni.rx_ring_full, ni.rx_fill_empty, ni.rx_invalid, ni.tx_invalid);
+	}
 	return 0;
 }
 
@@ -223,6 +253,7 @@ static int run(const struct ctl *c)
 	struct nmreq_vale_list list;
 	struct nmreq_vale_polling polling;
 	struct nmreq_port_info_get info;
+	struct unm_nic_info ni;
 	const char *action = "";
 	int32_t mem_id;
 	int fd, rc = 0;
@@ -338,6 +369,9 @@ static int run(const struct ctl *c)
 		printf("tx_rings:   %" PRIu16 "\n", info.nr_tx_rings);
 		printf("rx_rings    %" PRIu16 "\n", info.nr_rx_rings);
 		printf("mem_id:     %" PRIu16 "\n", info.nr_mem_id);
+		/* unetmap: an interface with a netmap port open on it */
+		if (nic_info(fd, strncmp(c->name, "netmap:", 7) ? c->name : c->name + 7, &ni) == 0)
+			printf("mode:       %s\n", unm_nic_mode_desc(ni.mode));
 		break;
 	}
 	close(fd);
