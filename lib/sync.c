@@ -236,6 +236,11 @@ static int ring_sync(struct unm_ring *r, bool tx)
 
 	if (n == 0 || !ring_trylock(r))
 		return 0;
+	/* monitors came or went: ask netmapd which this ring feeds now (one
+	 * shared load per sync; the round trip is rare) */
+	if (__builtin_expect(atomic_load_explicit(&r->ctl->mon_gen, memory_order_relaxed) !=
+			     r->mon_seen, 0))
+		unm_mon_refresh(r);
 	kring_load(r, &k, &rhead);
 	head = LOAD_ONCE(ring->head);
 	cur = LOAD_ONCE(ring->cur);
@@ -248,11 +253,26 @@ static int ring_sync(struct unm_ring *r, bool tx)
 		head = cur = k.hwcur;
 	}
 	if (tx) {
+		uint32_t old_tail = k.hwtail;
+
+		/* monitors: copies see frames before they leave, zero-copy
+		 * monitors get the buffers the sync reclaims */
+		if (r->mon)
+			unm_mon_mirror(r, false, k.hwcur, head);
 		err = r->port->ops->txsync(r, &k, head);
+		if (r->mon && k.hwtail != old_tail)
+			unm_mon_mirror(r, true, unm_idx_add(old_tail, 1, n),
+				       unm_idx_add(k.hwtail, 1, n));
 	} else {
 		uint32_t old_tail = k.hwtail;
-		int kerr = r->port->ops->rxsync(r, &k, head);
+		int kerr;
 
+		/* zero-copy monitors get the buffers released now */
+		if (r->mon)
+			unm_mon_mirror(r, true, k.hwcur, head);
+		kerr = r->port->ops->rxsync(r, &k, head);
+		if (r->mon && k.hwtail != old_tail)
+			unm_mon_mirror(r, false, old_tail, k.hwtail);
 		if (kerr < 0)	/* the device failed (NIC down, gone) */
 			err = kerr;
 		/* netmap stamps every rxsync; we stamp those that bring
