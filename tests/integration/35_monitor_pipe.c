@@ -88,6 +88,7 @@ static void zero_copy(void)
 	struct nmport_d *z = mt_open("netmap:%s{2/z", base), *z2;
 	struct netmap_ring *tx = NETMAP_TXRING(a->nifp, 0);
 	uint32_t bufs[64], k, first = tx->head, changed = 0, moved = 0;
+	char pname[64];
 	unsigned n;
 
 	CHECK_EQ(z->reg.nr_mem_id, a->reg.nr_mem_id);
@@ -149,6 +150,8 @@ static void zero_copy(void)
 
 	/* the first goes: the second is fed by A directly */
 	nmport_close(z);
+	snprintf(pname, sizeof(pname), "%s{2", base);
+	CHECK(mt_wait_count(a->fd, pname, 1), "netmapd did not see the first /z go");
 	CHECK_EQ(mt_send(a, 0, 'A', 60, 10, 64), 10);
 	CHECK_EQ(mt_take(b, rec, MT_MAX), 10);
 	mt_release(b);
@@ -211,6 +214,7 @@ static void listing_and_orphans(void)
 		found++;
 	}
 	CHECK_EQ(found, 2);
+	CHECK(mt_wait_count(a->fd, "", 2), "netmapd lists 2 monitors in all");
 	CHECK_EQ(mt_stats(a->fd, pname, &st, 0, 2), ENOENT);
 
 	CHECK_EQ(mt_send(a, 0, 'A', 0, 10, 60), 10);

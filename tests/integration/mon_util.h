@@ -186,6 +186,31 @@ static inline int mt_stats(int fd, const char *port, struct unm_mon_stats *st, u
 	return ioctl(fd, NIOCCTRL, &h) < 0 ? errno : 0;
 }
 
+/* How many monitors port `port` has, as netmapd lists them. */
+static inline unsigned mt_count(int fd, const char *port)
+{
+	struct unm_mon_stats st;
+	unsigned n = 0, i;
+
+	for (i = 0; i < 64 && mt_stats(fd, port, &st, 0, i) == 0; i = st.idx + 1)
+		n++;
+	return n;
+}
+
+/* A descriptor closes asynchronously (netmapd sees the hang-up a moment
+ * later, as it sees any): wait until port has `want` monitors. */
+static inline bool mt_wait_count(int fd, const char *port, unsigned want)
+{
+	double t0 = t_now();
+
+	while (mt_count(fd, port) != want) {
+		if (t_now() - t0 > 10)
+			return false;
+		usleep(1000);
+	}
+	return true;
+}
+
 /* poll() one descriptor for POLLIN; its revents */
 static inline short mt_poll(struct nmport_d *d, int ms)
 {
