@@ -31,6 +31,11 @@
 #                (robust to other work taking turns on the core)
 #   base-pipe-none, base-vale-none, base-null-b1-none   the same with
 #                --baseline
+# A shared host makes even per-CPU-second figures drift by more than what
+# one load per sync can cost; so, when valgrind is installed, the report
+# adds the instructions one sync costs (callgrind: the difference between
+# 2N and N frames of null-b1, divided by N): deterministic, comparable
+# across builds, blind to caches.
 #
 # Everything started here is stopped by pid on exit.
 set -u -o pipefail
@@ -305,6 +310,32 @@ for ((round = 1; round <= RUNS; round++)); do
 	done
 done
 
+# ---- instructions per frame (deterministic), when valgrind is there
+declare -A INSTR
+instr_per_frame() {	# TAG -> instructions per frame of pkt-gen tx -b 1 on null:
+	local tag=$1 n=200000 a b
+	export UNETMAP_SOCKET=${SOCKS[$tag]}
+	for f in $n $((2 * n)); do
+		valgrind --tool=callgrind --callgrind-out-file="$WORK/$tag/cg.$f" \
+			"${PG[$tag]}" -i "null:mbi$$$tag$f" -f tx -b 1 -n $f -w 0 >"$WORK/$tag/cg.$f.log" 2>&1 ||
+			return 1
+	done
+	a=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$WORK/$tag/cg.$n.log")
+	b=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$WORK/$tag/cg.$((2 * n)).log")
+	[ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" -v n=$n 'BEGIN { printf "%.1f\n", (b - a) / n }'
+}
+INSTR_NOTE=
+if [ -z "$SKIP_ALL" ] && [[ " ${SELECTED[*]} " == *" null-b1-none "* ]]; then
+	if command -v valgrind >/dev/null; then
+		INSTR[cur]=$(instr_per_frame cur) || INSTR[cur]=
+		if [ -n "$BASE" ] && [ -z "$BASE_SKIP" ]; then
+			INSTR[base]=$(instr_per_frame base) || INSTR[base]=
+		fi
+	else
+		INSTR_NOTE="valgrind not installed: no instruction counts"
+	fi
+fi
+
 # ---- the report
 {
 	printf '# Monitor overhead (%s, %s, %s cpus)\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" \
@@ -342,6 +373,15 @@ done
 			"${mirr:+$(printf '%.2f' "$mirr")}" "$rel" "${SC_DESC[$id]}"
 	done
 	printf '\n'
+	if [ -n "${INSTR[cur]:-}" ]; then
+		printf 'Instructions per frame, pkt-gen tx on a `null:` port with batch 1 (one sync per\n'
+		printf 'frame), counted by valgrind (callgrind, deterministic): this build %s' "${INSTR[cur]}"
+		[ -n "${INSTR[base]:-}" ] && printf ', baseline %s (%+.1f per sync)' "${INSTR[base]}" \
+			"$(awk -v a="${INSTR[cur]}" -v b="${INSTR[base]}" 'BEGIN { print a - b }')"
+		printf '.\n\n'
+	elif [ -n "$INSTR_NOTE" ]; then
+		printf '%s\n\n' "$INSTR_NOTE"
+	fi
 	for id in "${SELECTED[@]}"; do
 		if [ -n "${SKIPPED[$id]:-}" ]; then
 			printf 'SKIP %s %s\n' "$id" "${SKIPPED[$id]}"
@@ -351,6 +391,7 @@ done
 			printf 'RESULT %s Mpps %s %s %s %s %s\n' "$id" "$med" "$lo" "$hi" "$n" "${MIRR[$id]:--}"
 		fi
 	done
+	[ -n "${INSTR[cur]:-}" ] && printf 'INSTR null-b1 %s %s\n' "${INSTR[cur]}" "${INSTR[base]:--}"
 } >"$WORK/report.md"
 cat "$WORK/report.md"
 [ -n "$OUT" ] && cp "$WORK/report.md" "$OUT"

@@ -181,12 +181,14 @@ int unm_rxsync(struct unm_ring *r);
 void unm_kick(struct unm_ring *r, _Atomic uint32_t *sleep_flag);
 
 /* monitors fed by a ring (mon.c), called by ring_sync() with the ring's
- * sync lock held: refresh when ctl->mon_gen moved; mirror slots [from,
- * to): copies before a txsync hands them over and after an rxsync brought
- * them, buffer swaps (zcopy) of what a txsync reclaimed or an rxsync is
- * about to release.  unm_mon_unbind() drops a port's lists. */
+ * sync lock held: refresh when ctl->mon_gen moved; when the ring feeds
+ * monitors (r->mon), the kind's txsync/rxsync wrapped in the mirroring:
+ * copies of the slots a txsync hands over and of those an rxsync brought,
+ * buffer swaps (zero copy) of what a txsync reclaimed or an rxsync
+ * releases.  unm_mon_unbind() drops a port's lists. */
 void unm_mon_refresh(struct unm_ring *r);
-void unm_mon_mirror(struct unm_ring *r, bool zcopy, uint32_t from, uint32_t to);
+int unm_mon_txsync(struct unm_ring *r, struct unm_kring *k, uint32_t head);
+int unm_mon_rxsync(struct unm_ring *r, struct unm_kring *k, uint32_t head);
 void unm_mon_unbind(struct unm_port *p);
 
 /* poll (dev_poll.c) */

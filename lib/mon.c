@@ -229,7 +229,7 @@ done:
 	r->mon = set;
 }
 
-void unm_mon_mirror(struct unm_ring *r, bool zcopy, uint32_t from, uint32_t to)
+static void mirror(struct unm_ring *r, bool zcopy, uint32_t from, uint32_t to)
 {
 	struct unm_mon_set *s = r->mon;
 	struct unm_mon_src src = {
@@ -252,6 +252,34 @@ void unm_mon_mirror(struct unm_ring *r, bool zcopy, uint32_t from, uint32_t to)
 		else
 			unm_mon_copy(m, &src, from, to, me);
 	}
+}
+
+/* Copy monitors see TX frames before they leave; zero-copy monitors get
+ * the buffers the sync reclaimed. */
+int unm_mon_txsync(struct unm_ring *r, struct unm_kring *k, uint32_t head)
+{
+	uint32_t n = r->n, old_tail = k->hwtail;
+	int err;
+
+	mirror(r, false, k->hwcur, head);
+	err = r->port->ops->txsync(r, k, head);
+	if (k->hwtail != old_tail)
+		mirror(r, true, unm_idx_add(old_tail, 1, n), unm_idx_add(k->hwtail, 1, n));
+	return err;
+}
+
+/* Zero-copy monitors get the buffers released now, before the kind hands
+ * the slots back; copy monitors see what came in. */
+int unm_mon_rxsync(struct unm_ring *r, struct unm_kring *k, uint32_t head)
+{
+	uint32_t old_tail = k->hwtail;
+	int err;
+
+	mirror(r, true, k->hwcur, head);
+	err = r->port->ops->rxsync(r, k, head);
+	if (k->hwtail != old_tail)
+		mirror(r, false, old_tail, k->hwtail);
+	return err;
 }
 
 void unm_mon_unbind(struct unm_port *p)

@@ -252,27 +252,16 @@ static int ring_sync(struct unm_ring *r, bool tx)
 			goto out;
 		head = cur = k.hwcur;
 	}
+	/* a ring that feeds monitors syncs through mon.c, which mirrors
+	 * around the kind's sync */
 	if (tx) {
-		uint32_t old_tail = k.hwtail;
-
-		/* monitors: copies see frames before they leave, zero-copy
-		 * monitors get the buffers the sync reclaims */
-		if (r->mon)
-			unm_mon_mirror(r, false, k.hwcur, head);
-		err = r->port->ops->txsync(r, &k, head);
-		if (r->mon && k.hwtail != old_tail)
-			unm_mon_mirror(r, true, unm_idx_add(old_tail, 1, n),
-				       unm_idx_add(k.hwtail, 1, n));
+		err = __builtin_expect(r->mon != NULL, 0) ? unm_mon_txsync(r, &k, head) :
+			r->port->ops->txsync(r, &k, head);
 	} else {
 		uint32_t old_tail = k.hwtail;
-		int kerr;
+		int kerr = __builtin_expect(r->mon != NULL, 0) ? unm_mon_rxsync(r, &k, head) :
+			r->port->ops->rxsync(r, &k, head);
 
-		/* zero-copy monitors get the buffers released now */
-		if (r->mon)
-			unm_mon_mirror(r, true, k.hwcur, head);
-		kerr = r->port->ops->rxsync(r, &k, head);
-		if (r->mon && k.hwtail != old_tail)
-			unm_mon_mirror(r, false, old_tail, k.hwtail);
 		if (kerr < 0)	/* the device failed (NIC down, gone) */
 			err = kerr;
 		/* netmap stamps every rxsync; we stamp those that bring

@@ -19,7 +19,9 @@
  *     and the newest 23, counters 1023 mirrored, 77 dropped;
  *  4. a/t of a port that nobody binds: EINVAL, and the port does not
  *     exist afterwards (UNM_REQ_VALE_STATS: ENXIO);
- *  5. a closes: a's monitors report POLLERR.
+ *  5. a closes: a's monitors report POLLERR;
+ *  6. a persistent port p<pid> attached to the switch: netmap:p<pid>/r
+ *     sees what is delivered to it (netmap's tests 013, 016).
  */
 #include "mon_util.h"
 #include "unm_vale.h"
@@ -162,11 +164,71 @@ static void unbound_and_orphan(void)
 	nmport_close(m1);
 }
 
+static int vale_req(int fd, uint16_t type, const char *name, void *body)
+{
+	struct nmreq_header h;
+
+	memset(&h, 0, sizeof(h));
+	h.nr_version = NETMAP_API;
+	h.nr_reqtype = type;
+	h.nr_body = (uintptr_t)body;
+	snprintf(h.nr_name, sizeof(h.nr_name), "%s", name);
+	return ioctl(fd, NIOCCTRL, &h) < 0 ? errno : 0;
+}
+
+static void persistent(void)
+{
+	struct nmreq_vale_newif nf;
+	struct nmreq_vale_attach at;
+	struct nmreq_vale_detach dt;
+	struct nmport_d *ctl = mt_open("%s:ctl", sw), *p, *m, *d;
+	char pname[24], full[48];
+	unsigned n;
+
+	snprintf(pname, sizeof(pname), "mv%d", (int)getpid() % 100000);
+	snprintf(full, sizeof(full), "%s:%s", sw, pname);
+	memset(&nf, 0, sizeof(nf));
+	CHECK_EQ(vale_req(ctl->fd, NETMAP_REQ_VALE_NEWIF, pname, &nf), 0);
+	memset(&at, 0, sizeof(at));
+	at.reg.nr_mode = NR_REG_ALL_NIC;
+	CHECK_EQ(vale_req(ctl->fd, NETMAP_REQ_VALE_ATTACH, full, &at), 0);
+	p = mt_open("netmap:%s", pname);
+	m = mt_open("netmap:%s/r", pname);
+	CHECK_EQ(mt_send(ctl, 0, 'C', 0, 30, 60), 30);
+	flush_tx(ctl);
+	n = mt_take(m, rec, MT_MAX);
+	CHECK_EQ(n, 30);
+	CHECK_EQ(mt_expect("persistent/r", rec, n, 'C', 0, 60, false), 0);
+	mt_release(m);
+	n = mt_take(p, rec, MT_MAX);
+	CHECK_EQ(n, 30);
+	mt_release(p);
+	nmport_close(m);
+	nmport_close(p);
+	/* the port is bound nowhere once netmapd saw p go: then EINVAL */
+	for (n = 0; n < 1000; n++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "netmap:%s/r", pname);
+		d = nmport_open(name);
+		if (!d)
+			break;
+		nmport_close(d);
+		usleep(1000);
+	}
+	CHECK(n < 1000 && errno == EINVAL, "a monitor of an unbound persistent port: errno %d", errno);
+	memset(&dt, 0, sizeof(dt));
+	CHECK_EQ(vale_req(ctl->fd, NETMAP_REQ_VALE_DETACH, full, &dt), 0);
+	CHECK_EQ(vale_req(ctl->fd, NETMAP_REQ_VALE_DELIF, pname, NULL), 0);
+	nmport_close(ctl);
+}
+
 int main(void)
 {
 	snprintf(sw, sizeof(sw), "vale%d", (int)getpid() % 100000);
 	traffic();
 	full();
 	unbound_and_orphan();
+	persistent();
 	return t_done("35_monitor_vale");
 }
