@@ -3,6 +3,8 @@
 #   make                 libnetmap (.a, .so), netmapd, tools
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
+#   make check           both passes, one summary line (what CI runs)
+#   make fuzz            the libFuzzer targets, FUZZ_SECS each (tests/fuzz/)
 #   make bench           benchmarks, results in bench/RESULTS.md,
 #                        bench/xdp-results.md, bench/nfv-results.md and
 #                        bench/monitor-results.md
@@ -28,6 +30,12 @@ ifeq ($(SAN),1)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDSAN   := -fsanitize=address,undefined
 endif
+# FUZZ=1 (make fuzz): clang, libFuzzer coverage plus ASan and UBSan
+ifeq ($(FUZZ),1)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+endif
 CPPFLAGS_ALL := -Iinclude -Icommon -Ilib -D_GNU_SOURCE \
 	-DUNM_NETMAPD_DEFAULT='"$(PREFIX)/sbin/netmapd"'
 CFLAGS_ALL   := $(CSTD) $(OPT) $(WARN) -fPIC -pthread $(CFLAGS)
@@ -51,6 +59,7 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC  := $(sort $(wildcard tests/integration/*.c))
 BENCH_SRC  := $(sort $(wildcard bench/src/*.c))
 VMTEST_SRC := $(sort $(wildcard tests/vm/*.c))
+FUZZ_SRC   := $(sort $(filter-out tests/fuzz/seeds.c,$(wildcard tests/fuzz/*.c)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -71,7 +80,8 @@ VM_OBJ     := $(call obj,$(wildcard daemon/vm/*.c) daemon/log.c)
 # would delete them after the run (and print that after the test summary).
 .SECONDARY:
 
-.PHONY: all test check-asan bench demo install clean tests guest guest-bins
+.PHONY: all test check check-asan bench demo install clean tests guest guest-bins fuzz fuzz-bins \
+	fuzz-seeds
 all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN)
 
 # netmapd's port kinds live in a folder each (daemon/vale/, daemon/nic/,
@@ -130,14 +140,44 @@ tests: all $(UNIT_BIN) $(INTEG_BIN) $(VMTEST_BIN)
 
 # Static builds for VM guests, which have no shared libraries
 guest:
-	$(MAKE) BUILD=build-guest STATIC=1 guest-bins
-guest-bins: $(LIBA) $(NETMAPD) $(TOOLS) $(INTEG_BIN) $(VMTEST_BIN)
+	$(MAKE) BUILD=build-guest STATIC=1 SAN= FUZZ= guest-bins
+# nm-dump is left out: Debian's static libpcap needs libdbus's
+guest-bins: $(LIBA) $(NETMAPD) $(filter-out $(BUILD)/nm-dump,$(TOOLS)) $(INTEG_BIN) $(VMTEST_BIN)
 
 test: tests
 	BUILD=$(BUILD) CC=$(CC) tests/run.sh
 
 check-asan:
 	$(MAKE) BUILD=build-asan SAN=1 test
+
+# What CI runs (the README's test command): the suite on the plain build,
+# then again on an ASan+UBSan build (netmapd included), one summary line
+check: tests
+	$(MAKE) BUILD=build-asan SAN=1 tests
+	BUILDS="$(BUILD) build-asan" CC=$(CC) tests/run.sh
+
+# libFuzzer targets (tests/fuzz/): the control protocol fed to netmapd's
+# request handling in-process, the port-name parsers, the ring validation.
+# `make fuzz` runs each for FUZZ_SECS seconds (default 60) from the seed
+# corpus in tests/fuzz/corpus; longer runs: see tests/fuzz/README.md.
+FUZZ_SECS ?= 60
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/obj/tests/fuzz/%.o: CPPFLAGS_ALL += -Idaemon
+$(BUILD)/fuzz/fuzz_ctl: $(BUILD)/obj/tests/fuzz/fuzz_ctl.o \
+		$(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL) $(XDP_LIBS)
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIBA) $(LDLIBS_ALL)
+fuzz-bins: $(FUZZ_BIN)
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang FUZZ=1 fuzz-bins
+	FUZZ_SECS=$(FUZZ_SECS) tests/fuzz/run.sh build-fuzz
+# regenerate the seed corpus from the current structures
+fuzz-seeds: $(BUILD)/obj/tests/fuzz/seeds.o
+	$(CC) $(LDFLAGS_ALL) -o $(BUILD)/fuzz-seeds $<
+	$(BUILD)/fuzz-seeds tests/fuzz/corpus
 
 bench: all
 	BUILD=$(BUILD) bench/run.sh
@@ -167,6 +207,6 @@ install: all
 	for m in docs/*.8 tools/*/*.8; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
 
 clean:
-	rm -rf build build-asan build-guest
+	rm -rf build build-asan build-guest build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -63,8 +63,7 @@ struct unm_region_hdr {
  * this ring (line 3 under `lock`).  Line 1 is written by the ring's
  * "hardware" (netmapd's switch, a NIC engine, a monitor's producers); a
  * pipe's hardware is the peer end's sync code, which reads the peer's
- * line 0 instead.  Line 2, and mon_gen in line 3, are written by
- * netmapd.
+ * line 0 instead.  Line 2 is written by netmapd.
  *
  * Cross-party protocol (Dekker with event suppression, as in virtio):
  *   producer:  store index (release); full fence; if sleep flag: xchg it
@@ -99,9 +98,13 @@ struct unm_ring_ctl {
 	_Atomic uint64_t hw_busy;	/* frames not mirrored: hw_lock held */
 	uint8_t  pad1[64 - 2 * 4 - 4 * 8];
 
-	/* line 2: netmapd */
+	/* line 2: netmapd; every sync reads it */
 	_Atomic uint32_t state;		/* UNM_RING_* flags */
-	uint8_t  pad2[64 - 4];
+	_Atomic uint32_t mon_gen;	/* bumped when the monitors this ring
+					 * feeds change: its binders ask netmapd
+					 * for the new list (lib/mon.c); beside
+					 * state, it costs a sync no other line */
+	uint8_t  pad2[64 - 2 * 4];
 
 	/* line 3: private to the binders' sync code, under lock; kept apart
 	 * from line 0 so that the other side's reads of app_idx do not
@@ -115,14 +118,7 @@ struct unm_ring_ctl {
 	uint32_t errors;		/* prologue violations seen */
 	uint32_t kx[4];			/* per-kind sync state (NIC rings:
 					 * AF_PACKET receive cursor) */
-	/* Written by netmapd, the one field of this line that is not the
-	 * binders': bumped when the monitors this ring feeds change, so
-	 * that its binders ask netmapd for the new list (lib/mon.c).  Every
-	 * sync reads it; here it shares the line every sync takes anyway
-	 * (the lock), where line 2 would cost one more cache line a sync
-	 * (measured with bench/monitor.sh, null-b1-none). */
-	_Atomic uint32_t mon_gen;
-	uint8_t  pad3[64 - 8 - 10 * 4];
+	uint8_t  pad3[64 - 8 - 9 * 4];
 };
 
 /* ctl->state bits (written by netmapd) */
@@ -133,7 +129,10 @@ struct unm_ring_ctl {
 #define UNM_RING_DEV_GONE   0x4u	/* NIC: the interface was deleted (or
 					 * left the namespace); syncs fail
 					 * with ENXIO */
-#define UNM_RING_ORPHAN     0x8u	/* monitor: the monitored port left
+#define UNM_RING_REVOKED    0x8u	/* the binding was taken away (its grant
+					 * revoked): syncs fail with ENXIO,
+					 * poll() says POLLERR */
+#define UNM_RING_ORPHAN     0x10u	/* monitor: the monitored port left
 					 * netmap mode; rxsync fails with EIO
 					 * (after handing over what came) */
 

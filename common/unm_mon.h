@@ -43,7 +43,7 @@
  * Counters start at zero with the monitor and only grow; they are read
  * without stopping anybody.
  */
-#define UNM_REQ_MON_STATS	0x7e03
+#define UNM_REQ_MON_STATS	0x7e05
 
 #define UNM_MON_SELF	0x1u	/* in: this descriptor's monitor */
 #define UNM_MON_ORPHAN	0x2u	/* out: its port left netmap mode */
@@ -72,7 +72,7 @@ _Static_assert(sizeof(struct unm_mon_stats) % 8 == 0, "request bodies are 8-byte
  * netmapd remembers what each binding was told, to know when nobody can
  * still write into a departed zero-copy monitor's memory.
  */
-#define UNM_REQ_MON_TARGETS	0x7e04
+#define UNM_REQ_MON_TARGETS	0x7e06
 
 struct unm_mon_targets {
 	uint16_t dir;		/* in: UNM_DIR_* of the ring */

@@ -27,6 +27,8 @@ int unm_nmreq_body_size(uint16_t t)
 	case NETMAP_REQ_CSB_ENABLE:		return 0;
 	case UNM_REQ_VALE_STATS:		return sizeof(struct unm_vale_stats);
 	case UNM_REQ_PORT_SEAL:			return sizeof(struct unm_port_seal);
+	case UNM_REQ_GRANT:
+	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
 	case UNM_REQ_MON_STATS:			return sizeof(struct unm_mon_stats);
 	case UNM_REQ_MON_TARGETS:		return sizeof(struct unm_mon_targets);
 	default:				return -1;
