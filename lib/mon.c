@@ -184,6 +184,9 @@ void unm_mon_refresh(struct unm_ring *r)
 
 	/* whatever happens below, ask again only when it changes again */
 	r->mon_seen = atomic_load_explicit(&r->ctl->mon_gen, memory_order_relaxed);
+	/* a ring that is not a bound port's (the fuzzer's) has nobody to ask */
+	if (!r->port->bound || !r->port->map)
+		goto done_noreply;
 	reply = malloc(UNM_WIRE_MAX);
 	if (!reply)
 		goto done;
@@ -225,6 +228,7 @@ void unm_mon_refresh(struct unm_ring *r)
 	}
 done:
 	free(reply);
+done_noreply:
 	set_free(r->mon);
 	r->mon = set;
 }
