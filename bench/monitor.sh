@@ -34,8 +34,9 @@
 # A shared host makes even per-CPU-second figures drift by more than what
 # one load per sync can cost; so, when valgrind is installed, the report
 # adds the instructions one sync costs (callgrind: the difference between
-# 2N and N frames of null-b1, divided by N): deterministic, comparable
-# across builds, blind to caches.
+# 2N and N frames of null-b1, divided by N), and the instructions per
+# frame of a sender at batch 512 with no monitor and with each kind:
+# deterministic, comparable across builds, blind to caches.
 #
 # Everything started here is stopped by pid on exit.
 set -u -o pipefail
@@ -324,6 +325,43 @@ instr_per_frame() {	# TAG -> instructions per frame of pkt-gen tx -b 1 on null:
 	b=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$WORK/$tag/cg.$((2 * n)).log")
 	[ -n "$a" ] && [ -n "$b" ] && awk -v a="$a" -v b="$b" -v n=$n 'BEGIN { printf "%.1f\n", (b - a) / n }'
 }
+# The monitored sender's instructions per frame at batch 512, with a
+# monitor of each kind on its null: port (a reader keeps it drained, or
+# nobody reads it): what mirroring costs the monitored side, exactly.
+instr_mon() {	# MON (none|full|copy|zcopy) -> instructions per frame
+	local mon=$1 n=100000 f port v pid rp i c=() mname
+	export UNETMAP_SOCKET=${SOCKS[cur]}
+	for f in $n $((2 * n)); do
+		port="null:mbm$$$mon$f"
+		valgrind --tool=callgrind --callgrind-out-file="$WORK/cur/cgm.$mon.$f" \
+			"${PG[cur]}" -i "$port" -f tx -b 512 -n $f -w 5 >"$WORK/cur/cgm.$mon.$f.log" 2>&1 &
+		pid=$!
+		PIDS+=("$pid")
+		rp=
+		case $mon in full|copy) mname="$port/t" ;; zcopy) mname="$port/z" ;; *) mname= ;; esac
+		for i in $(seq 80); do
+			[ -n "$mname" ] || break
+			if [ "$mon" = full ]; then
+				spawn "$WORK/cur/mon.$mon.$f.log" "$NMDUMP" -i "$mname" -q
+			else
+				spawn "$WORK/cur/mon.$mon.$f.log" "${PG[cur]}" -i "$mname" -f rx -w 0
+			fi
+			rp=$SPAWNED
+			sleep 0.1
+			alive "$rp" && break
+			rp=
+		done
+		[ -n "$mname" ] && [ -z "$rp" ] && { stop "$pid"; return 1; }
+		[ "$mon" = full ] && kill -STOP "$rp"
+		wait "$pid" || { [ -n "$rp" ] && kill -CONT "$rp"; stop ${rp:+"$rp"}; return 1; }
+		[ -n "$rp" ] && { kill -CONT "$rp" 2>/dev/null; stop "$rp"; }
+		v=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$WORK/cur/cgm.$mon.$f.log")
+		[ -n "$v" ] || return 1
+		c+=("$v")
+	done
+	awk -v a="${c[0]}" -v b="${c[1]}" -v n=$n 'BEGIN { printf "%.1f\n", (b - a) / n }'
+}
+declare -A IMON
 INSTR_NOTE=
 if [ -z "$SKIP_ALL" ] && [[ " ${SELECTED[*]} " == *" null-b1-none "* ]]; then
 	if command -v valgrind >/dev/null; then
@@ -331,6 +369,10 @@ if [ -z "$SKIP_ALL" ] && [[ " ${SELECTED[*]} " == *" null-b1-none "* ]]; then
 		if [ -n "$BASE" ] && [ -z "$BASE_SKIP" ]; then
 			INSTR[base]=$(instr_per_frame base) || INSTR[base]=
 		fi
+		for m in none full copy zcopy; do
+			IMON[$m]=$(instr_mon $m) || IMON[$m]=
+			log "bench: instructions per frame at batch 512, $m monitor: ${IMON[$m]:-failed}"
+		done
 	else
 		INSTR_NOTE="valgrind not installed: no instruction counts"
 	fi
@@ -379,6 +421,16 @@ fi
 		[ -n "${INSTR[base]:-}" ] && printf ', baseline %s (%+.1f per sync)' "${INSTR[base]}" \
 			"$(awk -v a="${INSTR[cur]}" -v b="${INSTR[base]}" 'BEGIN { print a - b }')"
 		printf '.\n\n'
+		printf 'Instructions per frame of the monitored sender (pkt-gen tx on a `null:` port,\n'
+		printf 'batch 512, callgrind): no monitor %s; a copy monitor (/t) nobody reads, every\n' \
+			"${IMON[none]:-?}"
+		printf 'frame a counted drop, %s.  With a reader (pkt-gen rx on the monitor) the\n' \
+			"${IMON[full]:-?}"
+		printf 'figure depends on how much of the stream the reader keeps up with (a frame\n'
+		printf 'copied costs more than one dropped, a wake-up more than both): copy monitor\n'
+		printf '%s, zero-copy monitor %s (pkt-gen writes the frame again into each buffer\n' \
+			"${IMON[copy]:-?}" "${IMON[zcopy]:-?}"
+		printf 'swapped in, NS_BUF_CHANGED).\n\n'
 	elif [ -n "$INSTR_NOTE" ]; then
 		printf '%s\n\n' "$INSTR_NOTE"
 	fi
@@ -392,6 +444,8 @@ fi
 		fi
 	done
 	[ -n "${INSTR[cur]:-}" ] && printf 'INSTR null-b1 %s %s\n' "${INSTR[cur]}" "${INSTR[base]:--}"
+	[ -n "${INSTR[cur]:-}" ] && printf 'INSTR null-b512 none %s full %s copy %s zcopy %s\n' \
+		"${IMON[none]:--}" "${IMON[full]:--}" "${IMON[copy]:--}" "${IMON[zcopy]:--}"
 } >"$WORK/report.md"
 cat "$WORK/report.md"
 [ -n "$OUT" ] && cp "$WORK/report.md" "$OUT"

@@ -33,15 +33,25 @@ static inline void slot_read(const struct netmap_slot *p, uint32_t *idx, uint16_
 	*fl = __atomic_load_n(&p->flags, __ATOMIC_RELAXED);
 }
 
-/* Frames (slots that end a packet) in [from, to) of src. */
-static uint64_t frames_in(const struct unm_mon_src *src, uint32_t from, uint32_t to)
+/* Frames (slots that end a packet) in [from, to) of src: what a drop
+ * costs, for every frame of a busy or full monitor, so two straight runs
+ * of plain loads (the compiler unrolls them).  A value the application
+ * rewrites meanwhile can only make the count wrong. */
+static uint64_t frames_run(const struct netmap_slot *s, uint32_t a, uint32_t b)
 {
 	uint64_t f = 0;
 	uint32_t k;
 
-	for (k = from; k != to; k = next_slot(k, src->n))
-		f += !(__atomic_load_n(&src->ring->slot[k].flags, __ATOMIC_RELAXED) & NS_MOREFRAG);
+	for (k = a; k < b; k++)
+		f += !(s[k].flags & NS_MOREFRAG);
 	return f;
+}
+
+static uint64_t frames_in(const struct unm_mon_src *src, uint32_t from, uint32_t to)
+{
+	if (from <= to)
+		return frames_run(src->ring->slot, from, to);
+	return frames_run(src->ring->slot, from, src->n) + frames_run(src->ring->slot, 0, to);
 }
 
 static inline void count(_Atomic uint64_t *c, uint64_t v)
@@ -130,7 +140,11 @@ static bool mon_reserve(struct unm_mon_ring *m, const struct unm_mon_src *src, u
 	}
 	room = unm_idx_dist(f, unm_idx_prev(rel, n), n);
 	cnt = unm_idx_dist(*from, to, src->n);
-	if (cnt > room) {
+	if (room == 0) {
+		/* full: the common case of a monitor nobody reads */
+		*dropped += frames_in(src, *from, to);
+		*from = to;
+	} else if (cnt > room) {
 		skip = cnt - room;
 		for (k = *from; k != to && (skip > 0 || more); skip -= skip > 0) {
 			uint16_t fl = __atomic_load_n(&src->ring->slot[k].flags, __ATOMIC_RELAXED);

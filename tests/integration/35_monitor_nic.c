@@ -1,6 +1,6 @@
 /*
  * Test objective: monitors of network interfaces (netmap:IFNAME over
- * AF_XDP, or AF_PACKET where netmapd falls back), with exact counts:
+ * AF_XDP, and over AF_PACKET), with exact counts:
  * copy monitors see every frame once (NS_TXMON on what the port sent),
  * a zero-copy monitor gets the buffers the port reclaimed or released,
  * and the traffic between the interfaces is complete and intact.
@@ -13,7 +13,9 @@
  *     B gets 200, B/r 200, A/t 200 with NS_TXMON, A/z 200 once A's ring
  *     is empty again (transmission completed);
  *  3. B sends 120: A gets 120, A/r 120, A/z 120 after A released them;
- *  4. nothing is seen twice.
+ *  4. nothing is seen twice;
+ *  5. all of it again with both interfaces in emulated mode
+ *     (@conf:nic=emulated: AF_PACKET), whose sync code differs.
  * Frames of other ethertypes (the kernel's own) are ignored.  Needs root;
  * skips (77) otherwise, or when veths cannot be made.
  */
@@ -106,42 +108,34 @@ static void flush_tx(struct nmport_d *d)
 	CHECK(0, "transmissions on %s did not complete within 10 s", if_a);
 }
 
-int main(void)
+/* Open the interface port in ns with conf (e.g. "@conf:nic=emulated"):
+ * the previous round's port may not be released yet (EBUSY). */
+static struct nmport_d *open_if(const char *ns, const char *ifname, const char *conf)
+{
+	char name[96];
+	struct nmport_d *d;
+	double t0 = t_now();
+
+	enter(ns);
+	snprintf(name, sizeof(name), "netmap:%s%s", ifname, conf);
+	while (!(d = nmport_open(name)) && errno == EBUSY && t_now() - t0 < 10)
+		usleep(20000);
+	REQUIRE(d, "open %s", name);
+	return d;
+}
+
+/* One round: the interfaces in the mode conf asks for. */
+static void run(const char *what, const char *conf)
 {
 	struct nmport_d *a, *b, *at, *ar, *az, *br;
 	unsigned n, i, got;
 
-	if (geteuid() != 0) {
-		printf("skipped: needs root (network namespaces, veth, XDP)\n");
-		return 77;
-	}
-	snprintf(ns_a, sizeof(ns_a), "mnA%d", (int)getpid());
-	snprintf(ns_b, sizeof(ns_b), "mnB%d", (int)getpid());
-	snprintf(if_a, sizeof(if_a), "va%d", (int)getpid());
-	snprintf(if_b, sizeof(if_b), "vb%d", (int)getpid());
-	atexit(cleanup);
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	if (sh("ip netns add %s 2>/dev/null", ns_a) || (have_ns = 1, 0) ||
-	    sh("ip netns add %s 2>/dev/null", ns_b) ||
-	    sh("ip link add %s netns %s type veth peer name %s netns %s 2>/dev/null",
-	       if_a, ns_a, if_b, ns_b)) {
-		printf("skipped: cannot create network namespaces and veth pairs\n");
-		return 77;
-	}
-	/* no IPv6: the kernel would send its own frames on the link */
-	sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1", ns_a);
-	sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1", ns_b);
-	sh("ip -n %s link set %s up", ns_a, if_a);
-	sh("ip -n %s link set %s up", ns_b, if_b);
-
-	enter(ns_a);
-	a = mt_open("netmap:%s", if_a);
+	printf("%s\n", what);
+	a = open_if(ns_a, if_a, conf);
 	at = mt_open("netmap:%s/t", if_a);
 	ar = mt_open("netmap:%s/r", if_a);
 	az = mt_open("netmap:%s/z", if_a);
-	enter(ns_b);
-	b = mt_open("netmap:%s", if_b);
+	b = open_if(ns_b, if_b, conf);
 	br = mt_open("netmap:%s/r", if_b);
 	CHECK_EQ(az->reg.nr_mem_id, a->reg.nr_mem_id);
 	CHECK(at->reg.nr_mem_id != a->reg.nr_mem_id, "a copy monitor has a region of its own");
@@ -193,5 +187,34 @@ int main(void)
 	nmport_close(ar);
 	nmport_close(at);
 	nmport_close(a);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("skipped: needs root (network namespaces, veth, XDP)\n");
+		return 77;
+	}
+	snprintf(ns_a, sizeof(ns_a), "mnA%d", (int)getpid());
+	snprintf(ns_b, sizeof(ns_b), "mnB%d", (int)getpid());
+	snprintf(if_a, sizeof(if_a), "va%d", (int)getpid());
+	snprintf(if_b, sizeof(if_b), "vb%d", (int)getpid());
+	atexit(cleanup);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	if (sh("ip netns add %s 2>/dev/null", ns_a) || (have_ns = 1, 0) ||
+	    sh("ip netns add %s 2>/dev/null", ns_b) ||
+	    sh("ip link add %s netns %s type veth peer name %s netns %s 2>/dev/null",
+	       if_a, ns_a, if_b, ns_b)) {
+		printf("skipped: cannot create network namespaces and veth pairs\n");
+		return 77;
+	}
+	/* no IPv6: the kernel would send its own frames on the link */
+	sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1", ns_a);
+	sh("ip netns exec %s sysctl -qw net.ipv6.conf.all.disable_ipv6=1 >/dev/null 2>&1", ns_b);
+	sh("ip -n %s link set %s up", ns_a, if_a);
+	sh("ip -n %s link set %s up", ns_b, if_b);
+	run("AF_XDP (or what netmapd falls back to)", "");
+	run("emulated (AF_PACKET)", "@conf:nic=emulated");
 	return t_done("35_monitor_nic");
 }
