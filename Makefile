@@ -54,6 +54,9 @@ endif
 COMMON_SRC := $(sort $(wildcard common/*.c))
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c daemon/*/*.c))
+# the vhost-user backend (daemon/vm) is also an archive, for its tests and
+# benchmark, which drive it without netmapd
+VHOST_SRC  := $(sort $(wildcard daemon/vm/vhost_user.c daemon/vm/virtq.c daemon/vm/vu_*.c))
 TOOL_DIRS  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC  := $(sort $(wildcard tests/integration/*.c))
@@ -66,6 +69,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ    := $(call obj,$(LIB_SRC) $(COMMON_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
 LIBA       := $(BUILD)/libnetmap.a
+VHOSTLIB   := $(BUILD)/libnmdvhost.a
 LIBSO      := $(BUILD)/libnetmap.so.$(ABI_MAJOR)
 NETMAPD    := $(BUILD)/netmapd
 TOOLS      := $(addprefix $(BUILD)/,$(TOOL_DIRS))
@@ -96,6 +100,10 @@ $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(VHOSTLIB): $(call obj,$(VHOST_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(LIBSO): $(LIB_OBJ) lib/libnetmap.map
 	$(CC) -shared -Wl,-soname,libnetmap.so.$(ABI_MAJOR) -Wl,--version-script=lib/libnetmap.map \
 		$(LDFLAGS_ALL) -o $@ $(LIB_OBJ) $(LDLIBS_ALL)
@@ -120,13 +128,13 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lm
 
-$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIBA)
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(VHOSTLIB) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lm
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(VHOSTLIB) $(LIBA) $(LDLIBS_ALL) -lm
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/src/%.o $(LIBA)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/src/%.o $(VHOSTLIB) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) $(BENCH_LIBS) -lm
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(VHOSTLIB) $(LIBA) $(LDLIBS_ALL) $(BENCH_LIBS) -lm
 $(BUILD)/bench/xsk_bench: BENCH_LIBS = $(XDP_LIBS)
 
 # helpers of the VM tests (tests/integration/7x_*): run by those tests,
