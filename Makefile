@@ -8,7 +8,8 @@
 #   make check           both passes, one summary line (what CI runs)
 #   make fuzz            the libFuzzer targets, FUZZ_SECS each (tests/fuzz/)
 #   make bench           benchmarks, results in bench/RESULTS.md,
-#                        bench/xdp-results.md and bench/nfv-results.md
+#                        bench/xdp-results.md, bench/nfv-results.md and
+#                        bench/monitor-results.md
 #   make demo            live demo: packets over a pipe between two processes
 #   make guest           static netmapd, tools and test programs for VM
 #                        guests, in build-guest/ (docs/vm-guests.md)
@@ -193,6 +194,7 @@ bench: all
 	BUILD=$(BUILD) bench/vale.sh --out bench/vale-results.md
 	BUILD=$(BUILD) bench/xdp.sh --out bench/xdp-results.md
 	BUILD=$(BUILD) bench/nfv.sh --out bench/nfv-results.md
+	BUILD=$(BUILD) bench/monitor.sh --out bench/monitor-results.md
 
 demo: all
 	scripts/demo.sh $(BUILD)

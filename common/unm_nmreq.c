@@ -5,6 +5,7 @@
 
 #include "unm_nmreq.h"
 #include "unm_nic.h"
+#include "unm_mon.h"
 #include "unm_vale.h"
 
 int unm_nmreq_body_size(uint16_t t)
@@ -30,6 +31,8 @@ int unm_nmreq_body_size(uint16_t t)
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
 	case UNM_REQ_NIC_INFO:			return sizeof(struct unm_nic_info);
+	case UNM_REQ_MON_STATS:			return sizeof(struct unm_mon_stats);
+	case UNM_REQ_MON_TARGETS:		return sizeof(struct unm_mon_targets);
 	default:				return -1;
 	}
 }

@@ -20,6 +20,7 @@
 
 #include "nmd.h"
 #include "unm_nic.h"
+#include "unm_mon.h"
 #include "unm_vale.h"
 
 #define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
@@ -71,6 +72,14 @@ int nmd_grant_check(const struct nmd_client *c, struct nmd_req *r)
 	case NETMAP_REQ_POOLS_INFO_GET:
 	case NETMAP_REQ_PORT_HDR_GET:
 	case UNM_REQ_VALE_STATS:
+		break;
+	case UNM_REQ_MON_TARGETS:
+		/* the monitors of the client's own binding (the host may
+		 * monitor the ports it granted): no name to check */
+		return 0;
+	case UNM_REQ_MON_STATS:
+		if (((const struct unm_mon_stats *)r->body)->flags & UNM_MON_SELF)
+			return 0;	/* its own monitor */
 		break;
 	default:
 		FAIL(r, EPERM, "this socket (granted to %s) allows no request of type %u", g->holder,

@@ -148,6 +148,14 @@ struct nmd_port {
  *   hdr_len	virtio-net header length of the port's frames (optional: 0)
  *   verbatim	the port's ring counts are the caller's to keep: REGISTER
  *		writes none back (netmap's null adapter)
+ * Monitors (monitor/monitor.c), both optional:
+ *   find	the open port `name` resolves to for client c, or NULL;
+ *		never creates one (default: nmd_named_find)
+ *   mon_changed  the monitors fed by p's rings changed.  A kind that has
+ *		it makes the copies into RX monitors itself, where its
+ *		hardware delivers (nmd_mon_hw_targets): the library then
+ *		leaves them out.  It returns once its hardware no longer
+ *		uses the targets it had.
  */
 struct nmd_port_ops {
 	const char *name;
@@ -162,6 +170,8 @@ struct nmd_port_ops {
 	int (*bind_info)(struct nmd_port *p, struct nmd_req *r);
 	uint32_t (*hdr_len)(const struct nmd_port *p);
 	bool verbatim;
+	struct nmd_port *(*find)(struct nmd_client *c, const char *name);
+	void (*mon_changed)(struct nmd_port *p);
 };
 
 /* kinds.c: the kind that resolves a name (the last, NICs, claims all) */
@@ -190,9 +200,9 @@ void nmd_named_del(struct nmd_port *p);
  * may have left in its control block. */
 void nmd_ring_unbound(struct nmd_port *p, struct nmd_ring *r);
 
-/* The kinds (pipe/, null/, vale/, nic/) */
+/* The kinds (pipe/, null/, vale/, nic/, monitor/) */
 extern const struct nmd_port_ops nmd_pipe_ops, nmd_null_ops, nmd_nullsink_ops,
-	nmd_vale_ops, nmd_nic_ops;
+	nmd_vale_ops, nmd_nic_ops, nmd_monitor_ops;
 
 /* pipes: name is "<parent>{<id>" or "<parent>}<id>" */
 int nmd_pipe_count(void);
@@ -300,6 +310,20 @@ int nmd_nic_request(struct nmd_client *c, struct nmd_req *r);
  * attached interface's frames enter by; its index in *idx */
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
 				   int *err);
+
+/* ---- monitors (monitor/monitor.c; design in unm_mon.h) ---- */
+
+struct unm_mon_ring;
+/* nmd_unbind(): binding b of p goes away (still counted in p->nbind).
+ * The last one takes p out of netmap mode: its monitors are orphaned. */
+void nmd_mon_unbound(struct nmd_port *p, struct nmd_binding *b);
+/* UNM_REQ_MON_STATS, UNM_REQ_MON_TARGETS */
+int nmd_mon_request(struct nmd_client *c, struct nmd_req *r);
+/* For a kind with mon_changed: the copy monitors RX ring `ringid` of p
+ * feeds, in netmapd's mappings.  Fills up to max entries of out and
+ * returns how many there are. */
+unsigned nmd_mon_hw_targets(struct nmd_port *p, uint32_t ringid, struct unm_mon_ring *out,
+			    unsigned max);
 
 /* ---- server (server.c) ---- */
 int nmd_server_listen(const char *path, int *lockfd);

@@ -142,6 +142,7 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 	case UNM_KIND_HW: ops = &unm_hw_ops; break;
 	case UNM_KIND_XDP: ops = &unm_xdp_ops; break;
 	case UNM_KIND_PACKET: ops = &unm_packet_ops; break;
+	case UNM_KIND_MONITOR: ops = &unm_monitor_ops; break;
 	default: goto fail;
 	}
 	m = map_get(bi->region_id, fds[0], bi->region_size, &err);
@@ -183,6 +184,8 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 			r->peer_ctl = unm_ring_ctl(r->peer);
 		}
 		r->n = br->nslots;
+		r->id = br->ringid;
+		r->bufs = m->base + bi->buf_pool_ofs;
 		r->buf_total = bi->buf_total;
 		r->buf_size = bi->buf_size;
 		r->dir = br->dir;
@@ -263,6 +266,7 @@ void unm_dev_unbind_local(struct unm_port *p)
 	if (!p->bound)
 		return;
 	unm_port_disarm(p);
+	unm_mon_unbind(p);
 	if (p->ops->unbind)
 		p->ops->unbind(p);
 	for (d = 0; d < 2; d++) {

@@ -81,6 +81,11 @@ struct unm_ring {
 	int kick_fd;			/* eventfd of the other side's sleepers */
 	struct unm_port *port;
 	void *priv;			/* per-kind state (NIC sockets' rings) */
+	uint16_t id;			/* index within its direction (trusted) */
+	char *bufs;			/* buffer 0 of the region, in our mapping */
+	uint32_t mon_seen;		/* ctl->mon_gen when `mon` was fetched */
+	struct unm_mon_set *mon;	/* the monitors this ring feeds, NULL if
+					 * none (mon.c); under the sync lock */
 };
 
 struct unm_port_ops;
@@ -142,7 +147,7 @@ struct unm_port_ops {
 };
 
 extern const struct unm_port_ops unm_pipe_ops, unm_null_ops, unm_nullsink_ops, unm_hw_ops;
-extern const struct unm_port_ops unm_xdp_ops, unm_packet_ops;
+extern const struct unm_port_ops unm_xdp_ops, unm_packet_ops, unm_monitor_ops;
 
 /* fd table (dev_table.c) */
 struct unm_port *unm_port_lookup(int fd);
@@ -174,6 +179,17 @@ struct unm_port *unm_dev_adopt(int fd);
 int unm_txsync(struct unm_ring *r);
 int unm_rxsync(struct unm_ring *r);
 void unm_kick(struct unm_ring *r, _Atomic uint32_t *sleep_flag);
+
+/* monitors fed by a ring (mon.c), called by ring_sync() with the ring's
+ * sync lock held: refresh when ctl->mon_gen moved; when the ring feeds
+ * monitors (r->mon), the kind's txsync/rxsync wrapped in the mirroring:
+ * copies of the slots a txsync hands over and of those an rxsync brought,
+ * buffer swaps (zero copy) of what a txsync reclaimed or an rxsync
+ * releases.  unm_mon_unbind() drops a port's lists. */
+void unm_mon_refresh(struct unm_ring *r);
+int unm_mon_txsync(struct unm_ring *r, struct unm_kring *k, uint32_t head);
+int unm_mon_rxsync(struct unm_ring *r, struct unm_kring *k, uint32_t head);
+void unm_mon_unbind(struct unm_port *p);
 
 /* poll (dev_poll.c) */
 short unm_port_eval(struct unm_port *p, short events);

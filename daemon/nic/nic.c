@@ -1041,6 +1041,21 @@ void nmd_nic_fini(void)
 	mon_ep = mon_stop = -1;
 }
 
+/* The open port of interface `name` in the caller's namespace (for a
+ * monitor of it); never opens one. */
+static struct nmd_port *nic_find(struct nmd_client *c, const char *name)
+{
+	struct nic_port *np;
+	struct stat st;
+	int nsfd;
+
+	if (ns_open_pid(c->pid, &nsfd, &st) < 0)
+		return NULL;
+	close(nsfd);
+	np = port_find(&st, name);
+	return np ? &np->port : NULL;
+}
+
 /* A name no other kind claims is a network interface (ENXIO if none). */
 static bool nic_claims(const char *name, const struct nmreq_register *reg)
 {
@@ -1057,4 +1072,5 @@ const struct nmd_port_ops nmd_nic_ops = {
 	.wire_kind = UNM_KIND_XDP,
 	.released = nic_released,
 	.bind_info = nic_bind_info,
+	.find = nic_find,
 };

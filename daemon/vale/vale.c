@@ -286,6 +286,7 @@ static struct nmd_region *port_region(const struct nmd_ring_req *rq, uint32_t ex
 static void port_free(struct vale_port *vp)
 {
 	struct nmd_port *p = &vp->port;
+	uint32_t i;
 
 	nmd_port_free_rings(p, true);
 	if (p->hw_kick >= 0)
@@ -293,6 +294,9 @@ static void port_free(struct vale_port *vp)
 	if (p->rg)
 		nmd_region_unref(p->rg);
 	free(vp->txq);
+	/* rxq is zeroed once both arrays exist (port_new) */
+	for (i = 0; vp->txq && vp->rxq && i < vp->nrx; i++)
+		free(atomic_load_explicit(&vp->rxq[i].mon, memory_order_relaxed));
 	free(vp->rxq);
 	free(vp);
 }
@@ -428,6 +432,34 @@ static void vale_released(struct nmd_port *p)
 
 	refresh_bound(vp);
 	port_maybe_destroy(vp);
+}
+
+/* The monitors of p changed: the switch makes the copies into RX
+ * monitors as it delivers (vale_fwd.c, mirror_rx), so each RX ring gets
+ * its new list; the old ones are freed once no thread can use them. */
+static void vale_mon_changed(struct nmd_port *p)
+{
+	struct vale_port *vp = VALE_PORT(p);
+	uint32_t i;
+
+	for (i = 0; i < vp->nrx; i++) {
+		unsigned n = nmd_mon_hw_targets(p, i, NULL, 0);
+		struct vale_mon *nm = NULL, *old;
+
+		if (n) {
+			nm = calloc(1, sizeof(*nm) + n * sizeof(nm->t[0]));
+			if (nm)
+				nm->n = nmd_mon_hw_targets(p, i, nm->t, n);
+			else
+				nmd_warn("%s: out of memory: its RX monitors miss frames", p->name);
+		}
+		/* R: the list is initialised before a thread's acquire load
+		 * in deliver_ring() */
+		old = atomic_exchange_explicit(&vp->rxq[i].mon, nm, memory_order_acq_rel);
+		vale_fwd_defer_free(old);
+	}
+	/* the caller frees monitors next: no thread may still use them */
+	vale_fwd_sync();
 }
 
 static uint32_t vale_hdr_len(const struct nmd_port *p)
@@ -898,4 +930,5 @@ const struct nmd_port_ops nmd_vale_ops = {
 	.bound = vale_bound,
 	.released = vale_released,
 	.hdr_len = vale_hdr_len,
+	.mon_changed = vale_mon_changed,
 };

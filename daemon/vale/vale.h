@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "nmd.h"
+#include "unm_mon.h"
 
 #define VALE_MAX_SWITCHES  256	/* netmap: 8 */
 #define VALE_MAX_PORTS     4096	/* per switch; netmap: 254 (252 usable) */
@@ -76,7 +77,18 @@ struct vale_rxq {
 	struct unm_ring_ctl *ctl;
 	uint32_t n;
 	_Atomic uint32_t bound;		/* main: some descriptor binds the ring */
+	/* published by the main thread (vale_mon_changed), used under lock:
+	 * the copy monitors of this ring, which get what is delivered */
+	struct vale_mon *_Atomic mon;
 } __attribute__((aligned(64)));
+
+/* Copy monitors of an RX ring (monitor/monitor.c says which): immutable
+ * once published, except each entry's private lock bookkeeping, which
+ * the holder of the RX ring's lock updates. */
+struct vale_mon {
+	unsigned n;
+	struct unm_mon_ring t[];
+};
 
 struct vale_switch;
 struct vale_thread;

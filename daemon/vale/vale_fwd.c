@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unm_owner.h"
 #include "vale.h"
 
 #define NIL 0xffffu		/* end of a packet list */
@@ -328,6 +329,22 @@ static inline uint16_t next_merged(struct vale_thread *t, uint16_t *a, uint16_t 
 	return i;
 }
 
+/* The slots [from, to) just filled in RX ring q of port dp, into its copy
+ * monitors (netmap's copy monitors see RX frames on delivery, before the
+ * port reads them).  Never waits: a busy or full monitor loses frames. */
+static void mirror_rx(struct vale_mon *mon, struct vale_port *dp, struct vale_rxq *q,
+		      uint32_t from, uint32_t to)
+{
+	struct unm_mon_src src = {
+		.ring = q->ring, .bufs = dp->buf_base, .n = q->n,
+		.buf_size = dp->buf_size, .buf_total = dp->buf_total, .txmon = 0,
+	};
+	unsigned i;
+
+	for (i = 0; i < mon->n; i++)
+		unm_mon_copy(&mon->t[i], &src, from, to, unm_owner_self());
+}
+
 static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct vale_rxq *q,
 			 uint16_t ul, uint16_t bl)
 {
@@ -413,6 +430,12 @@ static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct val
 		bytes += p->len;
 	}
 	if (fill != q->fill) {
+		/* copy monitors see the frames before the receiver can touch
+		 * them.  A: pairs with the release in vale_mon_changed() */
+		struct vale_mon *mon = atomic_load_explicit(&q->mon, memory_order_acquire);
+
+		if (mon)
+			mirror_rx(mon, dp, q, q->fill, fill);
 		q->fill = fill;
 		/* R: publishes the slots and buffers we wrote to the
 		 * receiver's acquire load in hw_rxsync() */

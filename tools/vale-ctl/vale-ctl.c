@@ -5,7 +5,7 @@
  *
  * Command line, output and exit status are those of netmap's vale-ctl
  * (see vale-ctl.8), so scripts written for it keep working; -s (counters)
- * is unetmap's own.  Like netmap's, it talks to the system only through
+ * and -M (monitors and what they lost) are unetmap's own.  Like netmap's, it talks to the system only through
  * /dev/netmap and NIOCCTRL requests.
  */
 #include <ctype.h>
@@ -21,6 +21,7 @@
 #include <libnetmap.h>
 
 #include "unm_nic.h"
+#include "unm_mon.h"
 #include "unm_vale.h"
 
 static int verbose;
@@ -46,6 +47,7 @@ static void usage(int status)
 		"\t-r interface	interface name to be deleted\n"
 		"\t-l vale-port	show bridge and port indices\n"
 		"\t-s port|switch	show packet counters of a port or of every port of a switch\n"
+		"\t-M port|all	list the monitors of a port (of every port) and their counters\n"
 		"\t-C string ring/slot setting of an interface creating by -n\n"
 		"\t-p interface start polling. Additional -C x,y,z configures\n"
 		"\t\t x: 0 (REG_ALL_NIC) or 1 (REG_ONE_NIC),\n"
@@ -244,6 +246,34 @@ fail:
 	return 1;
 }
 
+/* -M: the monitors of a port (any kind), or of every port ("all"), with
+ * what they mirrored and what they lost (UNM_REQ_MON_STATS). */
+static int monitors(int fd, const char *port)
+{
+	struct nmreq_header hdr;
+	struct unm_mon_stats st;
+	uint32_t idx = 0;
+
+	for (;;) {
+		memset(&st, 0, sizeof(st));
+		st.idx = idx;
+		nmreq_header_init(&hdr, UNM_REQ_MON_STATS, &st);
+		if (strcmp(port, "all") != 0)
+			snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", port);
+		if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+			if (errno == ENOENT)
+				return 0;
+			fprintf(stderr, "failed to list the monitors of %s: %s\n", port,
+				strerror(errno));
+			return 1;
+		}
+		printf("%s parent %s%s pkts %" PRIu64 " drops %" PRIu64 " busy %" PRIu64 "\n",
+		       st.name, st.parent, (st.flags & UNM_MON_ORPHAN) ? " (orphaned)" : "",
+		       st.pkts, st.drops, st.busy);
+		idx = st.idx + 1;
+	}
+}
+
 static int run(const struct ctl *c)
 {
 	struct nmreq_header hdr;
@@ -263,8 +293,8 @@ static int run(const struct ctl *c)
 		perror("/dev/netmap");
 		return 1;
 	}
-	if (c->reqtype == UNM_REQ_VALE_STATS) {
-		rc = stats(fd, c->name);
+	if (c->reqtype == UNM_REQ_VALE_STATS || c->reqtype == UNM_REQ_MON_STATS) {
+		rc = c->reqtype == UNM_REQ_VALE_STATS ? stats(fd, c->name) : monitors(fd, c->name);
 		close(fd);
 		return rc;
 	}
@@ -383,7 +413,7 @@ int main(int argc, char **argv)
 	struct ctl c = { .mode = NR_REG_ALL_NIC };
 	int ch;
 
-	while ((ch = getopt(argc, argv, "d:a:h:g:l:n:r:s:C:p:P:m:v")) != -1) {
+	while ((ch = getopt(argc, argv, "d:a:h:g:l:n:r:s:M:C:p:P:m:v")) != -1) {
 		switch (ch) {
 		case 'd': c.reqtype = NETMAP_REQ_VALE_DETACH; c.name = optarg; break;
 		case 'a':
@@ -408,6 +438,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 's': c.reqtype = UNM_REQ_VALE_STATS; c.name = optarg; break;
+		case 'M': c.reqtype = UNM_REQ_MON_STATS; c.name = optarg; break;
 		case 'C': c.config = optarg; break;
 		case 'p': c.reqtype = NETMAP_REQ_VALE_POLLING_ENABLE; c.name = optarg; break;
 		case 'P': c.reqtype = NETMAP_REQ_VALE_POLLING_DISABLE; c.name = optarg; break;
