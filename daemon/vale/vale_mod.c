@@ -225,9 +225,8 @@ static int mod_open(struct vale_mod *m, const char *path, char *msg, size_t msgl
 	abi = d->abi;
 	size = d->size;
 	if (abi != UNM_VALE_MODULE_ABI) {
-		snprintf(msg, msglen, "%s was built for VALE module ABI %u; this netmapd speaks ABI "
-			 "%u: rebuild it against this unetmap's <unetmap/vale_module.h>", path, abi,
-			 UNM_VALE_MODULE_ABI);
+		snprintf(msg, msglen, "%s: built for VALE module ABI %u, netmapd speaks ABI %u: "
+			 "rebuild it", path, abi, UNM_VALE_MODULE_ABI);
 		return -EPROTONOSUPPORT;
 	}
 	if (size < MOD_MIN_SIZE || size > MOD_MAX_SIZE) {

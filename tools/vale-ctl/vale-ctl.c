@@ -228,6 +228,7 @@ static int module(int fd, const struct ctl *c)
 	static struct unm_vale_module_req mr;
 	const char *action = "obtain the module of";
 	size_t used = 0;
+	uint32_t cmd;
 	int i;
 
 	memset(&mr, 0, sizeof(mr));
@@ -272,11 +273,12 @@ static int module(int fd, const struct ctl *c)
 		mr.cmd = UNM_VALE_MOD_LOAD;
 		action = "load a module into";
 	}
+	cmd = mr.cmd;		/* the reply overwrites it */
 	if (module_req(fd, c->name, &mr) < 0) {
 		fprintf(stderr, "failed to %s %s: %s%s\n", action, c->name, strerror(errno), why());
 		return 1;
 	}
-	if (mr.cmd == UNM_VALE_MOD_INFO || verbose)
+	if (cmd == UNM_VALE_MOD_INFO || verbose)
 		print_module(c->name, &mr);
 	return 0;
 }

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# 41_vale_module_trust.sh - which module files netmapd (as root) loads,
+# and vale-ctl's module commands.
+#
+# Test objective: a module is native code in netmapd's address space, so
+# netmapd running as root loads only files that nobody but root could
+# have written: the file and every directory above it owned by root and
+# not writable by group or others (a sticky directory such as /tmp is
+# fine).  Refused, with a reason naming the culprit, and the switch keeps
+# its module: a file owned by another user, a group-writable file, a file
+# in a world-writable (not sticky) directory, a file in a directory owned
+# by another user, a symbolic link to a refused file.  Accepted: a
+# root-owned file in a sticky directory, a link to a trusted file (the
+# resolved path is what is shown), a relative path (vale-ctl resolves
+# it).  vale-ctl: --module SWITCH shows the module and its counters, -s
+# SWITCH starts with the same line, --module SWITCH default restores the
+# learning bridge (and a switch kept by its module alone goes away),
+# --config to a logic without configuration fails with a reason, a
+# module built for another ABI is refused with a message saying so, and
+# --help documents --module and --config.
+#
+# Operations: switch vale41t, created by the first load; files staged in
+# a private directory under /tmp; "another user" is nobody (65534).
+set -u
+. "$(dirname "$0")/tlib.sh"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "needs root (to give files to another user and test netmapd as root)"
+	exit 77
+fi
+vc=$BUILD/vale-ctl
+sw=vale41t
+learn=$BUILD/vale-modules/learn.so
+badabi=$BUILD/tests/vale-modules/badabi.so
+for f in "$learn" "$badabi"; do
+	[ -f "$f" ] || { echo "$f not built"; exit 77; }
+done
+tmp=$(mktemp -d /tmp/unetmap-41t.XXXXXX)
+chmod 755 "$tmp"
+cleanup() {
+	"$vc" --module "$sw" default >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+# the module the switch runs, from vale-ctl --module
+running() { "$vc" --module "$sw" 2>/dev/null | awk '{ print $3 }'; }
+
+# refused DESC PATH REGEX: refused, the message matches, learn still runs
+refused() {
+	local out rc
+	out=$("$vc" --module "$sw" "$2" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		bad "$1: loaded"
+	elif ! grep -q -E -- "$3" <<<"$out"; then
+		bad "$1: the message does not match /$3/: $out"
+	elif [ "$(running)" != learn ]; then
+		bad "$1: the switch now runs '$(running)'"
+	else
+		echo "ok: $1 refused: $out"
+	fi
+}
+
+# accepted DESC PATH: loaded (then back to learn for the next case)
+accepted() {
+	local out
+	if ! out=$("$vc" --module "$sw" "$2" 2>&1); then
+		bad "$1: refused: $out"
+	elif [ "$(running)" != learn ]; then
+		bad "$1: the switch runs '$(running)'"
+	else
+		echo "ok: $1 accepted"
+	fi
+}
+
+install -m 644 "$learn" "$tmp/learn.so"
+accepted "a root-owned file in a root-owned directory" "$tmp/learn.so"
+line=$("$vc" --module "$sw")
+grep -q -E "^$sw module learn forwarded 0 broadcast 0 dropped 0 invalid 0 path $tmp/learn.so args \$" \
+	<<<"$line" || bad "--module $sw prints: $line"
+line=$("$vc" -s "$sw" | head -n 1)
+grep -q -E "^$sw module learn forwarded" <<<"$line" || bad "-s $sw starts with: $line"
+
+install -m 644 -o 65534 "$learn" "$tmp/nobody.so"
+refused "a file owned by another user" "$tmp/nobody.so" "nobody.so: it is not owned by root"
+install -m 664 "$learn" "$tmp/gw.so"
+refused "a group-writable file" "$tmp/gw.so" "gw.so: it is writable by group or others"
+mkdir -m 777 "$tmp/ww"
+chmod 777 "$tmp/ww"
+install -m 644 "$learn" "$tmp/ww/learn.so"
+refused "a file in a world-writable directory" "$tmp/ww/learn.so" \
+	"directory $tmp/ww is writable by group or others"
+mkdir "$tmp/nb"
+install -m 644 "$learn" "$tmp/nb/learn.so"
+chown 65534 "$tmp/nb"
+refused "a file in another user's directory" "$tmp/nb/learn.so" \
+	"directory $tmp/nb is not owned by root"
+ln -s "$tmp/nobody.so" "$tmp/link.so"
+refused "a link to another user's file" "$tmp/link.so" "nobody.so: it is not owned by root"
+install -m 644 "$badabi" "$tmp/badabi.so"
+refused "a module built for another ABI" "$tmp/badabi.so" "built for VALE module ABI 2, netmapd speaks ABI 1: rebuild it"
+
+mkdir "$tmp/sticky"
+chmod 1777 "$tmp/sticky"
+install -m 644 "$learn" "$tmp/sticky/learn.so"
+accepted "a root-owned file in a sticky directory" "$tmp/sticky/learn.so"
+ln -s "$tmp/learn.so" "$tmp/good-link.so"
+accepted "a link to a trusted file" "$tmp/good-link.so"
+"$vc" --module "$sw" | grep -q "path $tmp/learn.so args" ||
+	bad "a link: the resolved path is not shown: $("$vc" --module "$sw")"
+(cd "$tmp" && "$vc" --module "$sw" learn.so >/dev/null 2>&1) || bad "a relative path was refused"
+
+out=$("$vc" --config "$sw" route 1 2>&1) && bad "--config to learn.so succeeded"
+grep -q "takes no configuration" <<<"$out" || bad "--config: $out"
+out=$("$vc" -v --module "$sw" default 2>&1) || bad "--module $sw default failed: $out"
+grep -q "^$sw module builtin forwarded 0 broadcast 0 dropped 0 invalid 0 path - args" \
+	<<<"$out" || bad "--module $sw default -v prints: $out"
+"$vc" --module "$sw" learn.so >/dev/null 2>&1 && bad "a relative path that does not exist was loaded"
+# a switch with no port is kept by its module alone
+out=$("$vc" --module "$sw" 2>&1) && bad "$sw still exists after default: $out"
+grep -q "no such switch" <<<"$out" || bad "--module of a missing switch: $out"
+echo "ok: --module $sw default restores the bridge; the empty switch goes"
+
+help=$("$vc" --help 2>&1)
+for w in --module --config default; do
+	grep -q -- "$w" <<<"$help" || bad "--help does not mention $w"
+done
+"$vc" --help >/dev/null 2>&1 || bad "--help exits with $?"
+exit $fail
