@@ -256,7 +256,7 @@ static int module(int fd, const struct ctl *c)
 			fprintf(stderr, "failed to load module %s: path too long\n", path);
 			return 1;
 		}
-		snprintf(mr.path, sizeof(mr.path), "%s", path);
+		memcpy(mr.path, path, strlen(path) + 1);
 		for (i = 1; i < c->nargs; i++) {
 			size_t l = strlen(c->args[i]);
 
