@@ -39,8 +39,10 @@ struct unm_vale_stats {
 	uint64_t tx_drops;	/* frames taken from the TX rings and dropped
 				 * at once: shorter than 14 bytes, more than
 				 * NETMAP_MAX_FRAGS fragments, NS_INDIRECT,
-				 * learned destination == source, or the port
-				 * is attached to no switch */
+				 * learned destination == source, the port
+				 * is attached to no switch, or the switch's
+				 * module dropped it (NM_BDG_NOPORT or an
+				 * invalid verdict) */
 	uint64_t errors;	/* impossible values the port's own process
 				 * wrote in shared memory (indices, buffer
 				 * numbers), ignored by the switch */
