@@ -1,9 +1,11 @@
 # unetmap — top-level build.  Plain GNU make; no configure step.
 #
-#   make                 libnetmap (.a, .so), netmapd, tools
+#   make                 libnetmap (.a, .so), netmapd, tools, VALE module
+#                        examples (build/vale-modules/*.so)
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
 #   make bench           benchmarks, results in bench/RESULTS.md,
+#                        bench/vale-results.md, bench/vale-modules-results.md,
 #                        bench/xdp-results.md and bench/nfv-results.md
 #   make demo            live demo: packets over a pipe between two processes
 #   make guest           static netmapd, tools and test programs for VM
@@ -155,6 +157,7 @@ check-asan:
 bench: all
 	BUILD=$(BUILD) bench/run.sh
 	BUILD=$(BUILD) bench/vale.sh --out bench/vale-results.md
+	BUILD=$(BUILD) bench/vale-modules.sh --out bench/vale-modules-results.md
 	BUILD=$(BUILD) bench/xdp.sh --out bench/xdp-results.md
 	BUILD=$(BUILD) bench/nfv.sh --out bench/nfv-results.md
 
