@@ -520,12 +520,8 @@ static inline void enlist(struct vale_thread *t, uint16_t i, uint16_t *bhead, ui
 }
 
 /* A module decides where the batch's n packets go (t->mf[i] describes
- * pkt[i]).  Its verdicts are untrusted: anything but a port of the
- * switch other than the source, NM_BDG_BROADCAST or NM_BDG_NOPORT is a
- * counted drop.  Returns through vc[] the verdict counts and marks
- * pkt[i].dst. */
-static void mod_decide(struct vale_thread *t, const struct vale_mod *m, struct vale_switch *sw,
-		       uint32_t src, uint16_t ring, uint32_t n, uint64_t vc[VALE_V_N])
+ * pkt[i]): one call for the batch, or one per frame. */
+static inline void mod_call(struct vale_thread *t, const struct vale_mod *m, uint32_t n)
 {
 	uint32_t i;
 
@@ -535,30 +531,37 @@ static void mod_decide(struct vale_thread *t, const struct vale_mod *m, struct v
 		for (i = 0; i < n; i++)
 			t->mf[i].dst = m->lookup(&t->mf[i], &t->mf[i].dst_ring, m->priv);
 	}
-	for (i = 0; i < n; i++) {
-		uint32_t d = t->mf[i].dst;
-		uint8_t r = t->mf[i].dst_ring;
+}
 
-		if (d == NM_BDG_BROADCAST) {
-			d = BCAST;
-			vc[VALE_V_BCAST]++;
-		} else if (d == NM_BDG_NOPORT) {
-			d = DROP;
-			vc[VALE_V_DROP]++;
-		} else if (d >= VALE_MAX_PORTS || d == src || vale_idx_reserved(d) ||
-			   !atomic_load_explicit(&sw->port[d], memory_order_relaxed)) {
-			/* phase 2 re-reads the port with acquire; a port that
-			 * leaves in between is skipped there */
-			d = DROP;
-			vc[VALE_V_INVALID]++;
-		} else {
-			vc[VALE_V_UNICAST]++;
-		}
-		t->pkt[i].dst = d;
-		t->pkt[i].ring = r;
-		if (r != ring)
-			t->ringmix = true;
+/* The module's verdict for packet i, untrusted: anything but a port of
+ * the switch other than the source, NM_BDG_BROADCAST or NM_BDG_NOPORT is
+ * a counted drop.  Sets pkt[i].dst (and .ring) and counts in vc[]. */
+static inline uint32_t mod_verdict(struct vale_thread *t, struct vale_switch *sw, uint32_t src,
+				   uint16_t ring, uint32_t i, uint64_t vc[VALE_V_N])
+{
+	uint32_t d = t->mf[i].dst;
+	uint8_t r = t->mf[i].dst_ring;
+
+	if (d == NM_BDG_BROADCAST) {
+		d = BCAST;
+		vc[VALE_V_BCAST]++;
+	} else if (d == NM_BDG_NOPORT) {
+		d = DROP;
+		vc[VALE_V_DROP]++;
+	} else if (d >= VALE_MAX_PORTS || d == src || vale_idx_reserved(d) ||
+		   !atomic_load_explicit(&sw->port[d], memory_order_relaxed)) {
+		/* phase 2 re-reads the port with acquire; a port that leaves
+		 * in between is skipped there */
+		d = DROP;
+		vc[VALE_V_INVALID]++;
+	} else {
+		vc[VALE_V_UNICAST]++;
 	}
+	t->pkt[i].dst = d;
+	t->pkt[i].ring = r;
+	if (r != ring)
+		t->ringmix = true;
+	return d;
 }
 
 static inline void verdicts_add(_Atomic uint64_t *to, const uint64_t vc[VALE_V_N])
@@ -694,9 +697,9 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 		npkt++;
 	}
 	if (mod && npkt) {
-		mod_decide(t, mod, sw, vp->idx, q->id, npkt, vc);
+		mod_call(t, mod, npkt);
 		for (i = 0; i < npkt; i++) {
-			if (t->pkt[i].dst == DROP) {
+			if (mod_verdict(t, sw, vp->idx, q->id, i, vc) == DROP) {
 				drops++;
 				continue;
 			}

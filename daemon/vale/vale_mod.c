@@ -19,7 +19,7 @@
  * forwarding with the logic it had.
  *
  * A module is trusted code in our address space: what it returns is
- * validated (vale_fwd.c, mod_decide), what it does is not.
+ * validated (vale_fwd.c, mod_verdict), what it does is not.
  */
 #include <dlfcn.h>
 #include <errno.h>
