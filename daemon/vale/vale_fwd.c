@@ -441,9 +441,6 @@ static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct val
 		kick(&q->ctl->app_sleep, dp->port.wake[UNM_DIR_RX]);
 }
 
-/* Deliver to one port its unicast list and the batch's broadcast list.
- * Unicast uses the source ring's index (mod the receiver's ring count),
- * broadcast always ring 0, as netmap does. */
 /* A module chose each frame's RX ring: one unicast list per ring of dp,
  * in batch order (the nodes of ul are dp's alone, so they can be
  * relinked); the broadcast list goes to ring 0 with that ring's frames. */
@@ -471,6 +468,10 @@ static void deliver_split(struct vale_thread *t, struct vale_port *dp, uint16_t 
 			deliver_ring(t, dp, &dp->rxq[r], head[r], r == 0 ? bl : NIL);
 }
 
+/* Deliver to one port its unicast list and the batch's broadcast list.
+ * Unicast uses the source ring's index (mod the receiver's ring count)
+ * unless a module chose otherwise, broadcast always ring 0, as netmap
+ * does. */
 static void deliver_port(struct vale_thread *t, uint16_t ring, struct vale_port *dp,
 			 uint16_t ul, uint16_t bl)
 {
