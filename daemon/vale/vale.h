@@ -16,6 +16,12 @@
  * data path takes no lock to look up a port and never waits for the
  * control path.
  *
+ * A switch's forwarding logic (vale_switch.mod: a module, or NULL for the
+ * built-in learning bridge) is published the same way: a thread reads it
+ * once per batch, and the main thread finishes a module it replaced only
+ * after a grace period (vale_mod.c).  A module's own callbacks run on
+ * both kinds of thread; include/unetmap/vale_module.h says which.
+ *
  * A port's TX rings are served by exactly one thread (vale_port.thr), so
  * TX-side state needs no lock.  Several threads may deliver into the same
  * RX ring; each RX ring has a spin lock held while a thread reserves,
