@@ -7,20 +7,24 @@
 # module path within 10% of the built-in.
 #
 # Operations: one private netmapd, one forwarding thread pinned to the
-# last cpu; bench/vale_pair (one thread sending on port a and receiving on
-# port b, pinned to cpu 0) on a fresh switch per run, so the forwarding
-# thread is the bottleneck and the logic's cost shows.  Frames: 60-byte
-# IPv4/UDP datagrams to 10.0.2.1, unicast to b's address, which b
-# announces first (a learning bridge then sends them to b alone; l3fwd
-# routes 10.0.2.0/24 to b among eight routes).  Rounds are round-robin
-# over the scenarios, so the drift of a shared host spreads over all of
-# them; each run waits for the host to be quiet first.  Besides Mpps, the
-# forwarding thread's CPU time over the run (/proc, utime + stime) divided
-# by the frames it forwarded gives ns per frame, which other load on the
-# host disturbs less than the rate.  Medians of --runs runs.  Modules are
-# loaded from a copy in the work directory (netmapd loads only files
-# nobody untrusted could have written; the build tree may be anyone's).
-# Everything started here is stopped by pid on exit.
+# last cpu.  Each run makes three fresh switches -- one with the built-in
+# bridge, one with learn.so, one with l3fwd.so -- with a port pair each,
+# and bench/vale_rotate (pinned to cpu 0) sends on one pair's port a and
+# receives on its port b for a slice of 100 ms, then the next pair's, and
+# so on for --seconds per pair: the forwarding thread is the bottleneck,
+# so the logic's cost shows, and since the slices rotate all the time,
+# the bursts of other work on a shared host hit the three alike (runs of
+# a few seconds one after the other do not).  Frames: 60-byte IPv4/UDP
+# datagrams to 10.0.2.1, unicast to b's address, which b announces first
+# (a learning bridge sends them to b alone; l3fwd routes 10.0.2.0/24 to b
+# among eight routes).  Besides Mpps, the forwarding thread's CPU time
+# during each pair's slices (/proc, utime + stime) divided by the frames
+# it forwarded gives ns per frame, which other load on the host disturbs
+# less than the rate.  Medians of --runs runs, each preceded by a wait for
+# the host to be quiet.  Modules are loaded from a copy in the work
+# directory (netmapd loads only files nobody untrusted could have
+# written; the build tree may be anyone's).  Everything started here is
+# stopped by pid on exit.
 set -u -o pipefail
 export LC_ALL=C
 
@@ -31,7 +35,7 @@ usage: bench/vale-modules.sh [--quick] [--runs N] [--seconds S] [--out FILE]
 
   --quick         one run of 1 s per scenario, no waiting for a quiet host
   --runs N        runs per scenario (default 5)
-  --seconds S     measured seconds per run (default 5)
+  --seconds S     measured seconds per scenario and run (default 5)
   --out FILE      also write the Markdown report to FILE
   --keep          keep the work directory with every log
   --list          print the scenario ids and exit
@@ -77,7 +81,7 @@ done
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-VALECTL=$BUILD/vale-ctl NETMAPD=$BUILD/netmapd PAIR=$BUILD/bench/vale_pair
+VALECTL=$BUILD/vale-ctl NETMAPD=$BUILD/netmapd ROT=$BUILD/bench/vale_rotate
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/unetmap-vmod-bench.XXXXXX") || exit 1
 chmod 755 "$WORK"
 NCPU=$(nproc)
@@ -117,7 +121,7 @@ wait_quiet() {
 }
 
 SKIP=
-for b in "$VALECTL" "$NETMAPD" "$PAIR" "$BUILD/vale-modules/learn.so" \
+for b in "$VALECTL" "$NETMAPD" "$ROT" "$BUILD/vale-modules/learn.so" \
 	 "$BUILD/vale-modules/l3fwd.so"; do
 	[ -e "$b" ] || SKIP="$b not built"
 done
@@ -133,71 +137,77 @@ if [ -z "$SKIP" ]; then
 	[ -S "$SOCK" ] || SKIP="netmapd did not start: $(head -c 140 "$WORK/netmapd.log")"
 fi
 
-# CPU ticks (utime + stime) of netmapd's forwarding thread, which starts
-# with the first port
-fwd_ticks() {
-	local t
-	if [ -z "$FWD_TID" ]; then
+# The forwarding thread starts with the first port: a persistent port,
+# in no switch, makes it exist before the runs.
+STATF=
+if [ -z "$SKIP" ]; then
+	if "$VALECTL" -n vmbhold >"$WORK/hold.log" 2>&1; then
 		for t in /proc/"$DPID"/task/*; do
-			[ "$(cat "$t/comm" 2>/dev/null)" = vale-fwd0 ] && FWD_TID=${t##*/}
+			[ "$(cat "$t/comm" 2>/dev/null)" = vale-fwd0 ] && STATF=$t/stat
 		done
 	fi
-	[ -n "$FWD_TID" ] || { echo 0; return; }
-	awk '{ print $14 + $15 }' "/proc/$DPID/task/$FWD_TID/stat" 2>/dev/null || echo 0
-}
-HZ=$(getconf CLK_TCK)
+	[ -n "$STATF" ] || log "bench: netmapd's forwarding thread not found: no ns/frame"
+fi
 
 SEQ=0
-# run ID: one vale_pair run on a fresh switch; sets RESULT (Mpps) and NS
-run_one() {
-	local id=$1 sw=valem$((SEQ += 1)) dir=$WORK/run$SEQ c0 c1 got pid
+# run: one vale_rotate run over three fresh switches; sets R_<id> (Mpps)
+# and N_<id> (ns/frame), or REASON
+run_round() {
+	local dir=$WORK/run$((SEQ += 1)) sw=valem$SEQ id rc
 	mkdir -p "$dir"
-	RESULT= NS= REASON=
+	REASON=
 	[ -n "$SKIP" ] && { REASON=$SKIP; return 2; }
-	case $id in
-	learn-60) "$VALECTL" --module "$sw" "$WORK/learn.so" >"$dir/ctl.log" 2>&1 ;;
 	# shellcheck disable=SC2086 # the routes are words
-	l3fwd-60) "$VALECTL" --module "$sw" "$WORK/l3fwd.so" $L3_ARGS >"$dir/ctl.log" 2>&1 ;;
-	*) true ;;
-	esac || { REASON="cannot load the module: $(head -c 140 "$dir/ctl.log")"; return 2; }
-	# CPU time over vale_pair's measured window: after its warm-up,
-	# until it stops counting
-	taskset -c 0 "$PAIR" -a "$sw:a" -b "$sw:b" -u -4 10.0.2.1 -l 60 -d "$SECS" -w 1000 \
-		>"$dir/pair.log" 2>&1 &
-	pid=$!
-	sleep 1
-	c0=$(fwd_ticks)
-	"$VALECTL" --module "$sw" >"$dir/module.log" 2>&1	# what runs there
-	sleep "$SECS"
-	c1=$(fwd_ticks)
-	wait "$pid"
-	[ "$id" = builtin-60 ] || "$VALECTL" --module "$sw" default >/dev/null 2>&1
-	RESULT=$(awk '/^vale_pair: received/ { for (i = 1; i < NF; i++) if ($(i + 1) == "Mpps") print $i }' \
-		"$dir/pair.log")
-	[ -n "$RESULT" ] || { REASON="no traffic: $(head -c 140 "$dir/pair.log")"; return 2; }
-	grep -q " module ${id%-60} forwarded" "$dir/module.log" ||
-		{ REASON="the switch did not run ${id%-60}: $(head -c 140 "$dir/module.log")"; return 2; }
-	got=$(awk '/^vale_pair: received/ { print $3 }' "$dir/pair.log")
-	if [ "$c0" -gt 0 ] && [ "$c1" -gt "$c0" ] && [ "${got:-0}" -gt 0 ]; then
-		NS=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$got" 'BEGIN { printf "%.1f", t * 1e9 / hz / n }')
+	if ! { "$VALECTL" --module "${sw}l" "$WORK/learn.so" &&
+	       "$VALECTL" --module "${sw}r" "$WORK/l3fwd.so" $L3_ARGS; } >"$dir/ctl.log" 2>&1; then
+		REASON="cannot load the modules: $(head -c 140 "$dir/ctl.log")"
+		return 2
 	fi
+	taskset -c 0 "$ROT" -p "${sw}b:a,${sw}b:b" -p "${sw}l:a,${sw}l:b" -p "${sw}r:a,${sw}r:b" \
+		-4 10.0.2.1 -l 60 -d "$SECS" -w 1000 -s 100 ${STATF:+-t "$STATF"} >"$dir/rot.log" 2>&1 &
+	local pid=$!
+	sleep 0.5
+	# what runs in each switch
+	for s in b l r; do "$VALECTL" --module "$sw$s"; done >"$dir/module.log" 2>&1
+	wait "$pid"
+	rc=$?
+	"$VALECTL" --module "${sw}l" default >/dev/null 2>&1
+	"$VALECTL" --module "${sw}r" default >/dev/null 2>&1
+	if [ $rc -ne 0 ]; then
+		REASON="vale_rotate exited with $rc: $(tail -c 140 "$dir/rot.log")"
+		return 2
+	fi
+	for id in "${SC_IDS[@]}"; do
+		local s=${id%-60} port
+		case $s in builtin) port=${sw}b ;; learn) port=${sw}l ;; l3fwd) port=${sw}r ;; esac
+		if ! grep -q "^$port module $s forwarded" "$dir/module.log"; then
+			REASON="$port did not run $s: $(grep "^$port " "$dir/module.log" | head -c 140)"
+			return 2
+		fi
+		R[$id]=$(awk -v p="$port:a:" '$2 == p { for (i = 1; i < NF; i++) if ($(i + 1) == "Mpps,") print $i }' \
+			"$dir/rot.log")
+		N[$id]=$(awk -v p="$port:a:" '$2 == p && $(NF - 1) != "-" { print $(NF - 1) }' "$dir/rot.log")
+		[ -n "${R[$id]}" ] || { REASON="no figure for $id: $(head -c 140 "$dir/rot.log")"; return 2; }
+	done
 	return 0
 }
 
-declare -A VALS NSV FAILS
+declare -A VALS NSV FAILS R N
 for ((round = 1; round <= RUNS; round++)); do
-	for id in "${SC_IDS[@]}"; do
-		wait_quiet
-		if run_one "$id"; then
-			VALS[$id]+="$RESULT "
-			NSV[$id]+="${NS:-} "
-			log "bench: $id run $round: $RESULT Mpps, ${NS:-?} ns/frame in the forwarding thread"
-		else
-			FAILS[$id]+="$REASON; "
-			log "bench: $id run $round failed: $REASON"
-		fi
-	done
+	wait_quiet
+	if run_round; then
+		for id in "${SC_IDS[@]}"; do
+			VALS[$id]+="${R[$id]} "
+			NSV[$id]+="${N[$id]:-} "
+		done
+		log "bench: run $round: $(for id in "${SC_IDS[@]}"; do
+			printf '%s %s Mpps %s ns/frame; ' "$id" "${R[$id]}" "${N[$id]:--}"; done)"
+	else
+		for id in "${SC_IDS[@]}"; do FAILS[$id]+="$REASON; "; done
+		log "bench: run $round failed: $REASON"
+	fi
 done
+[ -n "$STATF" ] && "$VALECTL" -r vmbhold >/dev/null 2>&1
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) {
 	m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
@@ -207,11 +217,11 @@ report() {
 	local id m lo hi n ns nslo nshi bm bns rc=0
 	echo "# VALE module benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $NCPU cpus)"
 	echo
-	echo "$RUNS run(s) of ${SECS} s per scenario, median [min–max]; bench/vale_pair on cpu 0" \
-	     "(sends on port a, receives on port b), one forwarding thread on cpu $FWD_CPU;" \
-	     "60-byte IPv4/UDP frames unicast to b.  ns/frame: CPU time of the forwarding" \
-	     "thread per frame forwarded.  Busiest the host was with other work before a run:" \
-	     "${MAXBUSY}%."
+	echo "$RUNS run(s) of ${SECS} s per scenario, median [min–max]; the three switches" \
+	     "measured in turn, 100 ms each, by bench/vale_rotate on cpu 0 (sends on port a," \
+	     "receives on port b), one forwarding thread on cpu $FWD_CPU; 60-byte IPv4/UDP frames" \
+	     "unicast to b.  ns/frame: CPU time of the forwarding thread per frame forwarded." \
+	     "Busiest the host was with other work before a run: ${MAXBUSY}%."
 	echo
 	echo "| scenario | Mpps | ns/frame | vs built-in (Mpps, ns/frame) | description |"
 	echo "|---|---|---|---|---|"

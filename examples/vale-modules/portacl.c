@@ -59,12 +59,11 @@ struct mmreq {				/* the netmap tutorial's */
 	int mr_cmd;
 };
 
-/* byte by byte from the local copy: loads spanning two stores would
- * miss store forwarding, twice per frame */
+/* the address as a number, in memory order: compilers make it two loads */
 static uint64_t mac48(const uint8_t *p)
 {
-	return (uint64_t)p[0] << 40 | (uint64_t)p[1] << 32 | (uint64_t)p[2] << 24 |
-	       (uint64_t)p[3] << 16 | (uint64_t)p[4] << 8 | p[5];
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40;
 }
 static uint32_t hash(uint64_t m) { return (uint32_t)((m * 0x9e3779b97f4a7c15ull) >> (64 - BITS)); }
 
