@@ -45,7 +45,8 @@ Output (stdout): a Markdown table, then one machine-readable line per
 scenario:
   RESULT <id> Mpps <median> <min> <max> <runs> <ns/frame median>
   FAIL <id> <reason>
-and "RATIO <id>/builtin-60 <Mpps ratio> <ns/frame ratio>".  Exit status:
+and "RATIO <id>/builtin-60 <Mpps ratio> <ns/frame ratio>", medians of the
+ratios within each run.  Exit status:
 0 if every scenario gave a figure, 1 if one failed, 2 on usage errors.
 EOF
 }
@@ -192,13 +193,19 @@ run_round() {
 	return 0
 }
 
-declare -A VALS NSV FAILS R N
+declare -A VALS NSV FAILS R N PRM PRN
 for ((round = 1; round <= RUNS; round++)); do
 	wait_quiet
 	if run_round; then
 		for id in "${SC_IDS[@]}"; do
 			VALS[$id]+="${R[$id]} "
 			NSV[$id]+="${N[$id]:-} "
+			# ratios within one run: its slices met the same host
+			PRM[$id]+="$(awk -v a="${R[$id]}" -v b="${R[builtin-60]}" \
+				'BEGIN { if (b > 0) printf "%.3f", a / b }') "
+			[ -n "${N[$id]:-}" ] && [ -n "${N[builtin-60]:-}" ] &&
+				PRN[$id]+="$(awk -v a="${N[$id]}" -v b="${N[builtin-60]}" \
+					'BEGIN { if (b > 0) printf "%.3f", a / b }') "
 		done
 		log "bench: run $round: $(for id in "${SC_IDS[@]}"; do
 			printf '%s %s Mpps %s ns/frame; ' "$id" "${R[$id]}" "${N[$id]:--}"; done)"
@@ -214,33 +221,30 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (
 	printf "%.2f %.2f %.2f %d\n", m, v[1], v[NR], NR } }'; }
 
 report() {
-	local id m lo hi n ns nslo nshi bm bns rc=0
+	local id m lo hi n ns nslo nshi rc=0
 	echo "# VALE module benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -r), $NCPU cpus)"
 	echo
-	echo "$RUNS run(s) of ${SECS} s per scenario, median [min–max]; the three switches" \
+	echo "$RUNS run(s) of ${SECS} s per scenario, median [min–max] (the ratios to the" \
+	     "built-in are taken within each run, then their median); the three switches" \
 	     "measured in turn, 100 ms each, by bench/vale_rotate on cpu 0 (sends on port a," \
 	     "receives on port b), one forwarding thread on cpu $FWD_CPU; 60-byte IPv4/UDP frames" \
 	     "unicast to b.  ns/frame: CPU time of the forwarding thread per frame forwarded." \
 	     "Busiest the host was with other work before a run: ${MAXBUSY}%."
 	echo
-	echo "| scenario | Mpps | ns/frame | vs built-in (Mpps, ns/frame) | description |"
-	echo "|---|---|---|---|---|"
-	read -r bm _ _ _ <<<"$(echo "${VALS[builtin-60]:-}" | median)"
-	read -r bns _ _ _ <<<"$(echo "${NSV[builtin-60]:-}" | median)"
+	echo "| scenario | Mpps | ns/frame | Mpps / built-in | ns/frame / built-in | description |"
+	echo "|---|---|---|---|---|---|"
 	for id in "${SC_IDS[@]}"; do
 		if [ -n "${VALS[$id]:-}" ]; then
 			read -r m lo hi n <<<"$(echo "${VALS[$id]}" | median)"
 			read -r ns nslo nshi _ <<<"$(echo "${NSV[$id]:-}" | median)"
-			local vs=
-			if [ "$id" != builtin-60 ] && [ -n "${bm:-}" ]; then
-				vs=$(awk -v a="$m" -v b="$bm" -v x="${ns:-}" -v y="${bns:-}" 'BEGIN {
-					s = sprintf("%.0f%%", 100 * a / b)
-					if (x != "" && y != "" && y > 0) s = s sprintf(", %.0f%%", 100 * x / y)
-					print s }')
+			local vm= vn=
+			if [ "$id" != builtin-60 ]; then
+				vm=$(echo "${PRM[$id]:-}" | median | awk '{ printf "%.0f%% [%.0f–%.0f%%]", 100 * $1, 100 * $2, 100 * $3 }')
+				vn=$(echo "${PRN[$id]:-}" | median | awk '{ printf "%.0f%% [%.0f–%.0f%%]", 100 * $1, 100 * $2, 100 * $3 }')
 			fi
-			echo "| $id | $m [$lo–$hi] | ${ns:-?}${ns:+ [$nslo–$nshi]} | $vs | ${SC_DESC[$id]} |"
+			echo "| $id | $m [$lo–$hi] | ${ns:-?}${ns:+ [$nslo–$nshi]} | $vm | $vn | ${SC_DESC[$id]} |"
 		else
-			echo "| $id | failed | | | ${FAILS[$id]:-} |"
+			echo "| $id | failed | | | | ${FAILS[$id]:-} |"
 		fi
 	done
 	echo
@@ -255,11 +259,10 @@ report() {
 		fi
 	done
 	for id in learn-60 l3fwd-60; do
-		[ -n "${VALS[$id]:-}" ] && [ -n "${bm:-}" ] || continue
-		read -r m _ _ _ <<<"$(echo "${VALS[$id]}" | median)"
-		read -r ns _ _ _ <<<"$(echo "${NSV[$id]:-}" | median)"
-		awk -v id=$id -v a="$m" -v b="$bm" -v x="${ns:-0}" -v y="${bns:-0}" 'BEGIN {
-			printf "RATIO %s/builtin-60 %.2f %s\n", id, a / b, (y > 0 && x > 0) ? sprintf("%.2f", x / y) : "-" }'
+		[ -n "${PRM[$id]:-}" ] || continue
+		read -r m _ _ _ <<<"$(echo "${PRM[$id]}" | median)"
+		read -r ns _ _ _ <<<"$(echo "${PRN[$id]:-}" | median)"
+		echo "RATIO $id/builtin-60 $m ${ns:--}"
 	done
 	return $rc
 }

@@ -52,6 +52,17 @@
 
 #define MAX_FRAGS_BATCH (VALE_BATCH + NETMAP_MAX_FRAGS)
 
+/* A module decides for this many frames at a time, while the switch
+ * gathers the next ones, so that it reads each frame's first line soon
+ * after the gather loop prefetched it (PF_DIST slots ahead), as the
+ * built-in bridge does when it looks each frame up as it goes.  Chunks of
+ * 4 to 1024 frames measured alike within the noise of a shared host
+ * (perf, forwarding thread); the short chunk keeps the lines in L1 on
+ * hosts with smaller caches. */
+#ifndef MOD_CHUNK
+#define MOD_CHUNK PF_DIST
+#endif
+
 /* How many slots ahead buffers are prefetched.  Buffers are 2048 bytes
  * apart, so their first lines fall into few cache sets and the hardware
  * prefetchers do not help: without this, the first touch of every source
@@ -520,16 +531,17 @@ static inline void enlist(struct vale_thread *t, uint16_t i, uint16_t *bhead, ui
 	}
 }
 
-/* A module decides where the batch's n packets go (t->mf[i] describes
- * pkt[i]): one call for the batch, or one per frame. */
-static inline void mod_call(struct vale_thread *t, const struct vale_mod *m, uint32_t n)
+/* A module decides where packets [from, to) go (t->mf[i] describes
+ * pkt[i]): one call for them all, or one per frame. */
+static inline void mod_call(struct vale_thread *t, const struct vale_mod *m, uint32_t from,
+			    uint32_t to)
 {
 	uint32_t i;
 
 	if (m->lookup_batch) {
-		m->lookup_batch(t->mf, n, m->priv);
+		m->lookup_batch(&t->mf[from], to - from, m->priv);
 	} else {
-		for (i = 0; i < n; i++)
+		for (i = from; i < to; i++)
 			t->mf[i].dst = m->lookup(&t->mf[i], &t->mf[i].dst_ring, m->priv);
 	}
 }
@@ -578,7 +590,7 @@ static inline void verdicts_add(_Atomic uint64_t *to, const uint64_t vc[VALE_V_N
 /* Returns the number of slots consumed. */
 static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale_txq *q)
 {
-	uint32_t n = q->n, cons = q->cons, app, limit, used = 0, npkt = 0, nfrag = 0;
+	uint32_t n = q->n, cons = q->cons, app, limit, used = 0, npkt = 0, nfrag = 0, decided = 0;
 	uint32_t bsz = vp->buf_size, btot = vp->buf_total, j, i, nact = 0, hdr;
 	uint64_t pkts = 0, bytes = 0, drops = 0, errors = 0, vc[VALE_V_N] = { 0 };
 	uint16_t bhead = NIL, btail = NIL;
@@ -669,7 +681,7 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 		p->len = plen;
 		p->next = NIL;
 		if (mod) {
-			/* the module decides once the batch is gathered */
+			/* the module decides for a chunk of packets at a time */
 			struct unm_vale_frame *f = &t->mf[npkt];
 
 			f->data = (const uint8_t *)t->frag[first].buf + hdr;
@@ -682,6 +694,10 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 			f->dst_ring = (uint8_t)q->id;
 			nfrag = first + nf;
 			npkt++;
+			if (npkt - decided == MOD_CHUNK) {
+				mod_call(t, mod, decided, npkt);
+				decided = npkt;
+			}
 			continue;
 		}
 		p->dst = lookup(sw, vp->idx, (const unsigned char *)t->frag[first].buf + hdr);
@@ -698,7 +714,8 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 		npkt++;
 	}
 	if (mod && npkt) {
-		mod_call(t, mod, npkt);
+		if (decided < npkt)
+			mod_call(t, mod, decided, npkt);
 		for (i = 0; i < npkt; i++) {
 			if (mod_verdict(t, sw, vp->idx, q->id, i, vc) == DROP) {
 				drops++;
