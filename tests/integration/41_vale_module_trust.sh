@@ -17,10 +17,14 @@
 # learning bridge (and a switch kept by its module alone goes away),
 # --config to a logic without configuration fails with a reason, a
 # module built for another ABI is refused with a message saying so, and
-# --help documents --module and --config.
+# --help documents --module and --config.  A netmapd that does not run
+# as root trusts its own user's files as well as root's, and no one
+# else's.
 #
 # Operations: switch vale41t, created by the first load; files staged in
-# a private directory under /tmp; "another user" is nobody (65534).
+# a private directory under /tmp; "another user" is nobody (65534), a
+# third one 65533.  The last part runs a netmapd of its own as nobody
+# (setpriv), on a socket in a directory of nobody's, stopped by pid.
 set -u
 . "$(dirname "$0")/tlib.sh"
 if [ "$(id -u)" -ne 0 ]; then
@@ -36,8 +40,13 @@ for f in "$learn" "$badabi"; do
 done
 tmp=$(mktemp -d /tmp/unetmap-41t.XXXXXX)
 chmod 755 "$tmp"
+npid=
 cleanup() {
 	"$vc" --module "$sw" default >/dev/null 2>&1
+	if [ -n "$npid" ]; then
+		kill "$npid" 2>/dev/null
+		wait "$npid" 2>/dev/null
+	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -122,6 +131,41 @@ grep -q "^$sw module builtin forwarded 0 broadcast 0 dropped 0 invalid 0 path - 
 out=$("$vc" --module "$sw" 2>&1) && bad "$sw still exists after default: $out"
 grep -q "no such switch" <<<"$out" || bad "--module of a missing switch: $out"
 echo "ok: --module $sw default restores the bridge; the empty switch goes"
+
+# a netmapd of nobody's trusts nobody's files and root's, not 65533's
+if command -v setpriv >/dev/null; then
+	as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+	mkdir -m 700 "$tmp/nbsock"
+	chown 65534:65534 "$tmp/nbsock"
+	mkdir "$tmp/nbmods"
+	install -m 644 -o 65534 "$learn" "$tmp/nbmods/mine.so"
+	install -m 644 "$learn" "$tmp/nbmods/root.so"
+	install -m 644 -o 65533 "$learn" "$tmp/nbmods/other.so"
+	chown 65534 "$tmp/nbmods"
+	nsock=$tmp/nbsock/netmapd.sock
+	as_nobody env UNETMAP_SOCKET="$nsock" "$BUILD/netmapd" --foreground --socket "$nsock" \
+		>"$tmp/nb-netmapd.log" 2>&1 &
+	npid=$!
+	for _ in $(seq 100); do [ -S "$nsock" ] && break; sleep 0.05; done
+	nvc() { as_nobody env UNETMAP_SOCKET="$nsock" UNETMAP_NETMAPD=/nonexistent "$vc" "$@"; }
+	out=$(nvc --module "$sw" "$tmp/nbmods/mine.so" 2>&1) &&
+		echo "ok: netmapd as nobody loads nobody's file" ||
+		bad "netmapd as nobody refused nobody's file: $out"
+	out=$(nvc --module "$sw" "$tmp/nbmods/root.so" 2>&1) &&
+		echo "ok: netmapd as nobody loads root's file" ||
+		bad "netmapd as nobody refused root's file: $out"
+	out=$(nvc --module "$sw" "$tmp/nbmods/other.so" 2>&1) &&
+		bad "netmapd as nobody loaded another user's file"
+	grep -q "other.so: it is owned by neither netmapd's user nor root (netmapd runs as uid 65534)" \
+		<<<"$out" && echo "ok: netmapd as nobody refuses uid 65533's file" ||
+		bad "netmapd as nobody, another user's file: $out"
+	nvc --module "$sw" default >/dev/null 2>&1
+	kill "$npid" 2>/dev/null
+	wait "$npid" 2>/dev/null
+	npid=
+else
+	echo "setpriv not installed: netmapd as another user not checked"
+fi
 
 help=$("$vc" --help 2>&1)
 for w in --module --config default; do
