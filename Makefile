@@ -4,6 +4,8 @@
 #                        examples (build/vale-modules/*.so)
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
+#   make check           both passes, one summary line (what CI runs)
+#   make fuzz            the libFuzzer targets, FUZZ_SECS each (tests/fuzz/)
 #   make bench           benchmarks, results in bench/RESULTS.md,
 #                        bench/vale-results.md, bench/vale-modules-results.md,
 #                        bench/xdp-results.md and bench/nfv-results.md
@@ -29,6 +31,12 @@ ifeq ($(SAN),1)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDSAN   := -fsanitize=address,undefined
 endif
+# FUZZ=1 (make fuzz): clang, libFuzzer coverage plus ASan and UBSan
+ifeq ($(FUZZ),1)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	   -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+endif
 CPPFLAGS_ALL := -Iinclude -Icommon -Ilib -D_GNU_SOURCE \
 	-DUNM_NETMAPD_DEFAULT='"$(PREFIX)/sbin/netmapd"'
 CFLAGS_ALL   := $(CSTD) $(OPT) $(WARN) -fPIC -pthread $(CFLAGS)
@@ -47,6 +55,9 @@ endif
 COMMON_SRC := $(sort $(wildcard common/*.c))
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 DAEMON_SRC := $(sort $(wildcard daemon/*.c daemon/*/*.c))
+# the vhost-user backend (daemon/vm) is also an archive, for its tests and
+# benchmark, which drive it without netmapd
+VHOST_SRC  := $(sort $(wildcard daemon/vm/vhost_user.c daemon/vm/virtq.c daemon/vm/vu_*.c))
 TOOL_DIRS  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC  := $(sort $(wildcard tests/integration/*.c))
@@ -54,12 +65,14 @@ BENCH_SRC  := $(sort $(wildcard bench/src/*.c))
 VMOD_SRC   := $(sort $(wildcard examples/vale-modules/*.c))
 VMODT_SRC  := $(sort $(wildcard tests/vale-modules/*.c))
 VMTEST_SRC := $(sort $(wildcard tests/vm/*.c))
+FUZZ_SRC   := $(sort $(filter-out tests/fuzz/seeds.c,$(wildcard tests/fuzz/*.c)))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIB_OBJ    := $(call obj,$(LIB_SRC) $(COMMON_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC) $(COMMON_SRC))
 LIBA       := $(BUILD)/libnetmap.a
+VHOSTLIB   := $(BUILD)/libnmdvhost.a
 LIBSO      := $(BUILD)/libnetmap.so.$(ABI_MAJOR)
 NETMAPD    := $(BUILD)/netmapd
 TOOLS      := $(addprefix $(BUILD)/,$(TOOL_DIRS))
@@ -78,7 +91,8 @@ VM_OBJ     := $(call obj,$(wildcard daemon/vm/*.c) daemon/log.c)
 # would delete them after the run (and print that after the test summary).
 .SECONDARY:
 
-.PHONY: all test check-asan bench demo install clean tests guest guest-bins
+.PHONY: all test check check-asan bench demo install clean tests guest guest-bins fuzz fuzz-bins \
+	fuzz-seeds
 all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN) $(VMODS)
 
 # netmapd's port kinds live in a folder each (daemon/vale/, daemon/nic/,
@@ -90,6 +104,10 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS) $(CFLAGS_ALL) -fvisibility=hidden -MMD -MP -c $< -o $@
 
 $(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(VHOSTLIB): $(call obj,$(VHOST_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
@@ -117,13 +135,13 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lm
 
-$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(LIBA)
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(VHOSTLIB) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) -lm
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(VHOSTLIB) $(LIBA) $(LDLIBS_ALL) -lm
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/src/%.o $(LIBA)
+$(BUILD)/bench/%: $(BUILD)/obj/bench/src/%.o $(VHOSTLIB) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIBA) $(LDLIBS_ALL) $(BENCH_LIBS) -lm
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(VHOSTLIB) $(LIBA) $(LDLIBS_ALL) $(BENCH_LIBS) -lm
 $(BUILD)/bench/xsk_bench: BENCH_LIBS = $(XDP_LIBS)
 
 # helpers of the VM tests (tests/integration/7x_*): run by those tests,
@@ -145,14 +163,44 @@ tests: all $(UNIT_BIN) $(INTEG_BIN) $(VMTEST_BIN) $(VMODT)
 
 # Static builds for VM guests, which have no shared libraries
 guest:
-	$(MAKE) BUILD=build-guest STATIC=1 guest-bins
-guest-bins: $(LIBA) $(NETMAPD) $(TOOLS) $(INTEG_BIN) $(VMTEST_BIN)
+	$(MAKE) BUILD=build-guest STATIC=1 SAN= FUZZ= guest-bins
+# nm-dump is left out: Debian's static libpcap needs libdbus's
+guest-bins: $(LIBA) $(NETMAPD) $(filter-out $(BUILD)/nm-dump,$(TOOLS)) $(INTEG_BIN) $(VMTEST_BIN)
 
 test: tests
 	BUILD=$(BUILD) CC=$(CC) tests/run.sh
 
 check-asan:
 	$(MAKE) BUILD=build-asan SAN=1 test
+
+# What CI runs (the README's test command): the suite on the plain build,
+# then again on an ASan+UBSan build (netmapd included), one summary line
+check: tests
+	$(MAKE) BUILD=build-asan SAN=1 tests
+	BUILDS="$(BUILD) build-asan" CC=$(CC) tests/run.sh
+
+# libFuzzer targets (tests/fuzz/): the control protocol fed to netmapd's
+# request handling in-process, the port-name parsers, the ring validation.
+# `make fuzz` runs each for FUZZ_SECS seconds (default 60) from the seed
+# corpus in tests/fuzz/corpus; longer runs: see tests/fuzz/README.md.
+FUZZ_SECS ?= 60
+FUZZ_BIN  := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/obj/tests/fuzz/%.o: CPPFLAGS_ALL += -Idaemon
+$(BUILD)/fuzz/fuzz_ctl: $(BUILD)/obj/tests/fuzz/fuzz_ctl.o \
+		$(filter-out $(BUILD)/obj/daemon/main.o,$(DAEMON_OBJ))
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL) $(XDP_LIBS)
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIBA) $(LDLIBS_ALL)
+fuzz-bins: $(FUZZ_BIN)
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang FUZZ=1 fuzz-bins
+	FUZZ_SECS=$(FUZZ_SECS) tests/fuzz/run.sh build-fuzz
+# regenerate the seed corpus from the current structures
+fuzz-seeds: $(BUILD)/obj/tests/fuzz/seeds.o
+	$(CC) $(LDFLAGS_ALL) -o $(BUILD)/fuzz-seeds $<
+	$(BUILD)/fuzz-seeds tests/fuzz/corpus
 
 bench: all
 	BUILD=$(BUILD) bench/run.sh
@@ -185,6 +233,6 @@ install: all
 	for m in docs/*.8 tools/*/*.8; do [ -e "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
 
 clean:
-	rm -rf build build-asan build-guest
+	rm -rf build build-asan build-guest build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -115,6 +115,9 @@ struct unm_ring_ctl {
 #define UNM_RING_DEV_GONE   0x4u	/* NIC: the interface was deleted (or
 					 * left the namespace); syncs fail
 					 * with ENXIO */
+#define UNM_RING_REVOKED    0x8u	/* the binding was taken away (its grant
+					 * revoked): syncs fail with ENXIO,
+					 * poll() says POLLERR */
 
 #define UNM_RING_CTL_SIZE   256u
 #define UNM_RING_HDR_SIZE   256u	/* offsetof(struct netmap_ring, slot) */

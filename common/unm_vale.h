@@ -75,6 +75,40 @@ struct unm_port_seal {
 };
 
 /*
+ * UNM_REQ_GRANT / UNM_REQ_REVOKE - give a less trusted party (a container)
+ * a netmapd socket of its own (docs/containers.md).  netmapd listens on
+ * `path` (its directory must exist), owned by uid:gid with `mode`; a
+ * process connecting there may open only ports whose names start with
+ * `prefix` (pipes of them included), never NR_REG_NULL, another region by
+ * id, an interface (unless UNM_GRANT_NIC) nor any VALE administration,
+ * and every region it binds is sealed for `holder` (UNM_REQ_PORT_SEAL), so
+ * it shares memory with nothing it was not given.  Only a client of the
+ * main socket may grant; nr_name is unused.  REVOKE (same body, path
+ * only) closes the socket and disconnects its clients.
+ *
+ * Errors: EEXIST a grant on that path; EINVAL bad fields; EPERM asked
+ * through a grant's socket; ENOENT (REVOKE) no such grant; errno of
+ * bind/chown/chmod.
+ */
+#define UNM_REQ_GRANT		0x7e03
+#define UNM_REQ_REVOKE		0x7e04
+
+#define UNM_GRANT_NIC		0x1u	/* may open interfaces of its own
+					 * network namespace */
+
+struct unm_grant {
+	char path[108];		/* the socket to create */
+	char holder[48];	/* who gets it, for messages and seals */
+	char prefix[64];	/* the port names it may open start with this */
+	uint32_t uid, gid;	/* owner of the socket file */
+	uint32_t mode;		/* its permissions (0: 0660) */
+	uint32_t flags;		/* UNM_GRANT_* */
+	uint32_t pad;
+};
+
+_Static_assert(sizeof(struct unm_grant) % 8 == 0, "request bodies are 8-byte multiples");
+
+/*
  * UNM_REQ_VALE_MODULE - the forwarding logic of switch nr_name ("vale0",
  * or any "vale0:port"): load a module into it, go back to the built-in
  * learning bridge, or ask what runs and its verdict counters
@@ -104,7 +138,7 @@ struct unm_port_seal {
  * init returns.  The reason is in the reply text.  On every error the
  * switch keeps forwarding with the logic it had.
  */
-#define UNM_REQ_VALE_MODULE	0x7e03
+#define UNM_REQ_VALE_MODULE	0x7e05
 
 #define UNM_VALE_MOD_INFO	0
 #define UNM_VALE_MOD_LOAD	1

@@ -28,7 +28,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: netmapd [-f] [-s PATH] [-l FILE] [-i SECONDS] [-v|-q]\n"
 		"               [--vale-threads N] [--vale-busy] [--vale-cpus LIST]\n"
-		"               [--vale-batch N] [--nic-mode MODE] [--nic-bufs N]\n"
+		"               [--vale-batch N] [--nic-mode MODE] [--nic-bufs N] [--no-nic]\n"
 		"\n"
 		"unetmap's management daemon: memory regions, pipes and ports.\n"
 		"libnetmap starts it on demand; run it with -f as a service.\n"
@@ -55,6 +55,8 @@ static void usage(FILE *fp)
 		"                        zerocopy, copy, joined with '+'\n"
 		"      --nic-bufs N      buffers of a process's NIC region (default 16384;\n"
 		"                        AF_XDP pins them)\n"
+		"      --no-nic          serve no network interfaces (netmap:IFNAME is\n"
+		"                        ENXIO); needs no privilege then\n"
 		"  -V, --version         print the version and exit\n"
 		"  -h, --help            this text\n"
 		"\n"
@@ -62,12 +64,37 @@ static void usage(FILE *fp)
 		"the socket, 1 on errors, 2 on bad usage.\n");
 }
 
+/*
+ * Every port brings eventfds and a region memfd, every client a socket:
+ * a netmapd started on demand inherits the application's limit (often
+ * 1024, ~200 VALE ports).  Take the hard limit; as root, raise the hard
+ * limit too, up to the kernel's fs.nr_open (at most 1M).
+ */
 static void raise_nofile(void)
 {
 	struct rlimit rl;
 
-	/* every port brings eventfds and a region memfd */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (geteuid() == 0) {
+		unsigned long nr_open = 0;
+		FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+
+		if (f) {
+			if (fscanf(f, "%lu", &nr_open) != 1)
+				nr_open = 0;
+			fclose(f);
+		}
+		if (nr_open > (1ul << 20))
+			nr_open = 1ul << 20;
+		if (nr_open > rl.rlim_max) {
+			struct rlimit up = { nr_open, nr_open };
+
+			if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+				return;
+		}
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
@@ -90,6 +117,7 @@ int main(int argc, char **argv)
 		{ "vale-batch", required_argument, NULL, 'N' },
 		{ "nic-mode", required_argument, NULL, 'X' },
 		{ "nic-bufs", required_argument, NULL, 'Y' },
+		{ "no-nic", no_argument, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct nmd_vale_opts vopts = { .threads = 1 };
@@ -137,6 +165,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'Z': nopts.disabled = true; break;
 		case 'Y': {
 			char *end;
 			long v = strtol(optarg, &end, 10);

@@ -208,11 +208,20 @@ struct nmd_binding {
 	uint64_t nr_flags;		/* as registered (NR_NO_TX_POLL...) */
 };
 
+struct nmd_grant;
+
+/* what the server's epoll items point to: a client, or a grant's socket */
+#define NMD_EP_CLIENT 0
+#define NMD_EP_GRANT  1
+
 struct nmd_client {
+	uint8_t ep_type;	/* NMD_EP_CLIENT */
 	int fd;
 	pid_t pid;
 	uid_t uid;
 	bool dead;		/* dropped (server.c): no more replies */
+	const struct nmd_grant *grant;	/* came through a grant's socket:
+					 * limited to its ports; NULL: all */
 	struct nmd_binding *bind;
 	struct nmd_client *next;
 };
@@ -229,13 +238,15 @@ struct nmd_req {
 	size_t bind_len;
 	int fds[UNM_WIRE_MAXFDS];
 	unsigned nfds;
-	char msg_text[160];		/* why it failed, for the log */
+	char msg_text[UNM_WIRE_TEXT_MAX];	/* why it failed: the log, the reply */
 };
 
 int nmd_request(struct nmd_client *c, struct nmd_req *r);
 /* UNM_MSG_ADOPT: describe c's binding again (bind info and descriptors in
  * r, as a REGISTER reply) for a process that received the descriptor */
 int nmd_bind_describe(struct nmd_client *c, struct nmd_req *r);
+/* mark the binding's rings revoked (UNM_RING_REVOKED) and wake them */
+void nmd_binding_revoke(struct nmd_binding *b);
 void nmd_unbind(struct nmd_client *c);
 
 /* ---- VALE switches (vale/: vale.c, vale_fwd.c; design in vale.h) ---- */
@@ -269,7 +280,12 @@ struct nmd_nic_opts {
 	uint64_t mode;		/* default NR_UNM_NIC_* bits (0: best) */
 	uint32_t bufs;		/* buffers of a NIC region (0: default) */
 	const char *socket;	/* our socket, for the VALE forwarders */
+	bool disabled;		/* no interfaces at all (--no-nic; the
+				 * fuzzer: never touch a real one) */
 };
+/* interfaces disabled: REGISTER, PORT_INFO_GET and VALE_ATTACH of an
+ * interface are ENXIO with this reason */
+bool nmd_nic_disabled(char *msg, size_t msglen);
 void nmd_nic_configure(const struct nmd_nic_opts *o);
 void nmd_nic_init(void);
 void nmd_nic_fini(void);
@@ -287,6 +303,37 @@ struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, s
 int nmd_server_listen(const char *path, int *lockfd);
 int nmd_server_loop(int lfd, int idle_exit_sec);
 void nmd_reap_hangups(void);
+void nmd_server_serve_fd(int fd, pid_t pid);	/* the fuzzer's door */
+
+/*
+ * Grants (grant.c): a socket of its own for a less trusted party (a
+ * container), through which only ports whose names start with a prefix
+ * can be opened; their regions are sealed for the grant's holder.
+ */
+struct nmd_grant {
+	uint8_t ep_type;		/* NMD_EP_GRANT */
+	char path[108];
+	char holder[48];
+	char prefix[NETMAP_REQ_IFNAMSIZ];
+	uint32_t flags;			/* UNM_GRANT_* */
+	int lfd;
+	struct nmd_grant *next;
+};
+/* UNM_REQ_GRANT / UNM_REQ_REVOKE */
+int nmd_grant_request(struct nmd_client *c, struct nmd_req *r);
+/* 0, or -EPERM with a reason: may c make request r? */
+int nmd_grant_check(const struct nmd_client *c, struct nmd_req *r);
+/* after a successful REGISTER by a client of a grant: seal what it bound */
+int nmd_grant_bound(const struct nmd_client *c, struct nmd_port *p, struct nmd_req *r);
+bool nmd_grants_exist(void);
+void nmd_grants_fini(void);
+/* server.c, for grant.c: watch / forget a grant's listening socket */
+bool nmd_server_has_loop(void);
+int nmd_server_watch(struct nmd_grant *g);
+void nmd_server_unwatch(struct nmd_grant *g);
+void nmd_server_drop_grant_clients(const struct nmd_grant *g);
+/* the holder of the client whose request runs now (NULL: not a grant's) */
+const char *nmd_current_holder(void);
 extern volatile int nmd_stop;
 
 #endif /* NMD_H */

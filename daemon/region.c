@@ -345,7 +345,10 @@ void nmd_region_free_buf(struct nmd_region *rg, uint32_t idx)
 
 bool nmd_region_shareable(const struct nmd_region *rg, char *msg, size_t msglen)
 {
-	if (!rg->sealed_for[0])
+	const char *holder = nmd_current_holder();
+
+	/* the holder itself may put more ports in its own region */
+	if (!rg->sealed_for[0] || (holder && strcmp(holder, rg->sealed_for) == 0))
 		return true;
 	snprintf(msg, msglen, "memory region %u is sealed for %s: no other port may use it",
 		 rg->mem_id, rg->sealed_for);

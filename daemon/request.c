@@ -242,6 +242,11 @@ static int do_register(struct nmd_client *c, struct nmd_req *r)
 	err = resolve_port(c, r, reg, &p);
 	if (err)
 		return err;
+	err = nmd_grant_bound(c, p, r);
+	if (err) {
+		port_release(p);
+		return err;
+	}
 	b = calloc(1, sizeof(*b));
 	if (!b) {
 		port_release(p);
@@ -281,7 +286,12 @@ static int do_register(struct nmd_client *c, struct nmd_req *r)
 	}
 	for (d = 0; d < 2; d++) {
 		for (i = b->first[d]; i < b->first[d] + b->count[d]; i++) {
-			p->ring[d][i].users++;
+			/* a ring whose last binding was revoked is usable
+			 * again by a new one.  R: before the reply that lets
+			 * the new binder sync */
+			if (p->ring[d][i].users++ == 0)
+				atomic_fetch_and_explicit(&nmd_ring_ctl(p, &p->ring[d][i])->state,
+							  ~UNM_RING_REVOKED, memory_order_release);
 			if (b->excl)
 				p->ring[d][i].excl = true;
 		}
@@ -311,6 +321,20 @@ fail:
 	free(b);
 	port_release(p);
 	return err;
+}
+
+void nmd_binding_revoke(struct nmd_binding *b)
+{
+	struct nmd_port *p = b->port;
+	uint32_t i;
+	int d;
+
+	for (d = 0; d < 2; d++)
+		for (i = b->first[d]; i < b->first[d] + b->count[d]; i++)
+			/* R: read by the binders' syncs after the kick below */
+			atomic_fetch_or_explicit(&nmd_ring_ctl(p, &p->ring[d][i])->state,
+						 UNM_RING_REVOKED, memory_order_release);
+	nmd_port_kick(p);
 }
 
 int nmd_bind_describe(struct nmd_client *c, struct nmd_req *r)
@@ -505,8 +529,12 @@ static int do_seal(struct nmd_client *c, struct nmd_req *r)
 int nmd_request(struct nmd_client *c, struct nmd_req *r)
 {
 	struct nmreq_header *hdr = &r->msg->hdr;
+	int err;
 
 	hdr->nr_name[sizeof(hdr->nr_name) - 1] = '\0';
+	err = nmd_grant_check(c, r);
+	if (err)
+		return err;
 	switch (hdr->nr_reqtype) {
 	case NETMAP_REQ_REGISTER:
 		return do_register(c, r);
@@ -529,6 +557,9 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 		return nmd_vale_request(c, r);
 	case UNM_REQ_PORT_SEAL:
 		return do_seal(c, r);
+	case UNM_REQ_GRANT:
+	case UNM_REQ_REVOKE:
+		return nmd_grant_request(c, r);
 	case NETMAP_REQ_SYNC_KLOOP_START:
 	case NETMAP_REQ_SYNC_KLOOP_STOP:
 	case NETMAP_REQ_CSB_ENABLE:

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -193,7 +194,7 @@ void nmd_reap_hangups(void)
 	for (i = 0; i < n; i++) {
 		struct nmd_client *c = evs[i].data.ptr;
 
-		if (c && c != serving && !c->dead &&
+		if (c && c->ep_type == NMD_EP_CLIENT && c != serving && !c->dead &&
 		    (evs[i].events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
 			client_drop(the_ep, c, NULL);
 	}
@@ -265,7 +266,48 @@ static void out_of_fds(int lfd, int err)
 	reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static void client_accept(int ep, int lfd)
+const char *nmd_current_holder(void)
+{
+	return serving && serving->grant ? serving->grant->holder : NULL;
+}
+
+bool nmd_server_has_loop(void)
+{
+	return the_ep >= 0;
+}
+
+int nmd_server_watch(struct nmd_grant *g)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = g };
+
+	if (the_ep < 0)
+		return -ENOTCONN;	/* no event loop (the fuzzer) */
+	return epoll_ctl(the_ep, EPOLL_CTL_ADD, g->lfd, &ev) < 0 ? -errno : 0;
+}
+
+void nmd_server_unwatch(struct nmd_grant *g)
+{
+	if (the_ep >= 0)
+		epoll_ctl(the_ep, EPOLL_CTL_DEL, g->lfd, NULL);
+}
+
+void nmd_server_drop_grant_clients(const struct nmd_grant *g)
+{
+	struct nmd_client *c, *next;
+
+	for (c = clients; c; c = next) {
+		next = c->next;
+		if (c->grant != g || c == serving)
+			continue;
+		/* its process still maps the rings: tell it they are gone */
+		if (c->bind)
+			nmd_binding_revoke(c->bind);
+		client_drop(the_ep, c, "its grant was revoked");
+	}
+}
+
+/* lfd: the main socket (g NULL) or a grant's */
+static void client_accept(int ep, int lfd, struct nmd_grant *g)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -282,8 +324,10 @@ static void client_accept(int ep, int lfd)
 				nmd_warn("accept: %s", strerror(errno));
 			return;
 		}
+		/* a grant's socket is guarded by its file's owner and mode:
+		 * whoever can connect to it is its holder */
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-		    (cred.uid != geteuid() && cred.uid != 0)) {
+		    (!g && cred.uid != geteuid() && cred.uid != 0)) {
 			char why[160];
 
 			nmd_warn("refusing a client of another user (uid %d, pid %d)",
@@ -301,6 +345,7 @@ static void client_accept(int ep, int lfd)
 		c->fd = fd;
 		c->pid = cred.pid;
 		c->uid = cred.uid;
+		c->grant = g;
 		ev.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			close(fd);
@@ -474,9 +519,39 @@ static void client_serve(int ep, struct nmd_client *c)
 		client_drop(ep, c, err == -EPROTO ? "malformed message" : strerror(-err));
 }
 
+/*
+ * The control protocol's fuzzer (tests/fuzz/fuzz_ctl.c) feeds netmapd's
+ * request handling in-process: it queues messages on one end of a
+ * socketpair and calls this with the other, which is served as a client
+ * of pid `pid` until nothing is queued, then dropped as a client that
+ * hung up.  Same code as for real clients, minus the event loop.
+ */
+void nmd_server_serve_fd(int fd, pid_t pid)
+{
+	struct nmd_client *c = calloc(1, sizeof(*c));
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	if (!instance_id)
+		instance_id = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	c->fd = fd;
+	c->pid = pid;
+	c->uid = geteuid();
+	c->next = clients;
+	clients = c;
+	nclients++;
+	while (!c->dead && poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		client_serve(-1, c);
+	client_drop(-1, c, NULL);
+	free_buried();
+}
+
 static bool idle(void)
 {
-	return nclients == 0 && nmd_pipe_count() == 0 && !nmd_vale_busy();
+	return nclients == 0 && nmd_pipe_count() == 0 && !nmd_vale_busy() && !nmd_grants_exist();
 }
 
 int nmd_server_loop(int lfd, int idle_exit_sec)
@@ -508,7 +583,10 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 			struct nmd_client *c = evs[i].data.ptr;
 
 			if (!c)
-				client_accept(ep, lfd);
+				client_accept(ep, lfd, NULL);
+			else if (c->ep_type == NMD_EP_GRANT)
+				client_accept(ep, ((struct nmd_grant *)(void *)c)->lfd,
+					      (struct nmd_grant *)(void *)c);
 			else if (!c->dead)
 				client_serve(ep, c);
 		}
@@ -520,6 +598,7 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 			break;
 		}
 	}
+	nmd_grants_fini();
 	while (clients)
 		client_drop(ep, clients, "netmapd stopping");
 	free_buried();

@@ -234,7 +234,13 @@ static int ring_sync(struct unm_ring *r, bool tx)
 	struct unm_kring k;
 	int err = 0;
 
-	if (n == 0 || !ring_trylock(r))
+	if (n == 0)
+		return 0;
+	/* A: pairs with netmapd's release when it revokes the binding */
+	if (__builtin_expect(atomic_load_explicit(&r->ctl->state, memory_order_acquire) &
+			     UNM_RING_REVOKED, 0))
+		return -ENXIO;
+	if (!ring_trylock(r))
 		return 0;
 	kring_load(r, &k, &rhead);
 	head = LOAD_ONCE(ring->head);

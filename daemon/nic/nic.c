@@ -40,6 +40,14 @@ pthread_mutex_t nic_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nic_port *ports;		/* main thread; monitor under nic_lock */
 static struct nic_region *regions;	/* main thread only */
 static uint64_t def_mode;		/* --nic-mode */
+static bool disabled;			/* --no-nic */
+
+bool nmd_nic_disabled(char *msg, size_t msglen)
+{
+	if (disabled)
+		snprintf(msg, msglen, "this netmapd serves no network interfaces (--no-nic)");
+	return disabled;
+}
 static uint32_t def_bufs = NIC_DEF_BUFS;	/* --nic-bufs */
 static struct stat self_ns;
 
@@ -549,6 +557,8 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 	bool up = true;
 	int nsfd = -1, saved = -1, err, ifindex;
 
+	if (nmd_nic_disabled(msg, msglen))
+		return -ENXIO;
 	if (reg->nr_mode == NR_REG_SW || reg->nr_mode == NR_REG_NIC_SW ||
 	    reg->nr_mode == NR_REG_ONE_SW) {
 		snprintf(msg, msglen, "%s: host rings are not supported on interfaces "
@@ -812,6 +822,8 @@ static int nic_info(struct nmd_client *c, const char *name, struct nmreq_port_in
 	bool up;
 	int nsfd, saved, err;
 
+	if (nmd_nic_disabled(msg, msglen))
+		return -ENXIO;
 	if (strlen(name) >= IFNAMSIZ || strchr(name, '/') || strchr(name, ':')) {
 		snprintf(msg, msglen, "%s: no such port", name);
 		return -ENXIO;
@@ -853,6 +865,7 @@ static int nic_info(struct nmd_client *c, const char *name, struct nmreq_port_in
 void nmd_nic_configure(const struct nmd_nic_opts *o)
 {
 	def_mode = o->mode;
+	disabled = o->disabled;
 	if (o->bufs)
 		def_bufs = o->bufs;
 	nic_vale_configure(o->socket);

@@ -185,6 +185,8 @@ int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r)
 	int nsfd, err, exists;
 	pid_t pid;
 
+	if (nmd_nic_disabled(r->msg_text, sizeof(r->msg_text)))
+		return -ENXIO;
 	reap();
 	if (va->reg.nr_mode == NR_REG_NIC_SW) {
 		snprintf(r->msg_text, sizeof(r->msg_text), "%s: attaching the host stack (-h) is "

@@ -922,7 +922,11 @@ int nmd_vale_config(struct nmd_client *c, void *payload, size_t len, char *msg, 
 	char swname[VALE_NAMSIZ];
 	struct vale_switch *sw;
 
-	(void)c;
+	/* a module's configuration is switch administration, which a
+	 * grant's socket (a container) may not do */
+	if (c->grant)
+		FAILM(msg, msglen, EPERM, "this socket (granted to %s) cannot configure switches",
+		      c->grant->holder);
 	if (len != sizeof(*req))
 		FAILM(msg, msglen, EINVAL, "NIOCCONFIG: %zu bytes instead of a struct nm_ifreq", len);
 	req->nifr_name[sizeof(req->nifr_name) - 1] = '\0';

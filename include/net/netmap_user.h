@@ -384,7 +384,9 @@ nm_parse_(const char *ifname, struct nm_desc *d, char *errmsg)
 	long num;
 
 	errno = 0;
-	if (ifname[0] == 'v') {
+	/* nm_open() checks the prefix first; checking it here again keeps
+	 * the parser safe on its own (it would read past a short name) */
+	if (strncmp(ifname, NM_BDG_NAME, strlen(NM_BDG_NAME)) == 0) {
 		/* "vale" [ID] ":" [PORT]: nr_name is the whole thing */
 		const char *colon = strchr(ifname, ':');
 
@@ -405,12 +407,15 @@ nm_parse_(const char *ifname, struct nm_desc *d, char *errmsg)
 			    "invalid bridge port name");
 			goto fail;
 		}
-	} else {
+	} else if (strncmp(ifname, "netmap:", strlen("netmap:")) == 0) {
 		/* "netmap:" NAME: no check on the characters of NAME */
 		name = ifname + strlen("netmap:");
 		p = name;
 		while (*p != '\0' && strchr("-*^{}/@", *p) == NULL)
 			p++;
+	} else {
+		snprintf(errmsg, NM_ERRMSG_LEN_, "name must start with 'netmap:' or 'vale'");
+		goto fail;
 	}
 	namelen = (size_t)(p - name);
 	if (namelen >= sizeof(d->req.nr_name)) {

@@ -19,7 +19,9 @@
 # module built for another ABI is refused with a message saying so, and
 # --help documents --module and --config.  A netmapd that does not run
 # as root trusts its own user's files as well as root's, and no one
-# else's.
+# else's.  Through a socket granted to a container (nm-grant), neither
+# --module nor --config (NIOCCONFIG) is allowed: they are switch
+# administration.
 #
 # Operations: switch vale41t, created by the first load; files staged in
 # a private directory under /tmp; "another user" is nobody (65534), a
@@ -42,6 +44,7 @@ tmp=$(mktemp -d /tmp/unetmap-41t.XXXXXX)
 chmod 755 "$tmp"
 npid=
 cleanup() {
+	[ -x "$BUILD/nm-grant" ] && "$BUILD/nm-grant" -r "$tmp/grants/g.sock" >/dev/null 2>&1
 	"$vc" --module "$sw" default >/dev/null 2>&1
 	if [ -n "$npid" ]; then
 		kill "$npid" 2>/dev/null
@@ -165,6 +168,27 @@ if command -v setpriv >/dev/null; then
 	npid=
 else
 	echo "setpriv not installed: netmapd as another user not checked"
+fi
+
+# a container's granted socket administers no switch
+if [ -x "$BUILD/nm-grant" ]; then
+	mkdir -m 755 "$tmp/grants"
+	"$vc" --module "$sw" "$tmp/learn.so" >/dev/null || bad "reload learn.so"
+	if "$BUILD/nm-grant" -p "$sw:pod" -H pod41 "$tmp/grants/g.sock" >/dev/null 2>&1; then
+		gvc() { UNETMAP_SOCKET=$tmp/grants/g.sock UNETMAP_NETMAPD=/nonexistent "$vc" "$@"; }
+		out=$(gvc --module "$sw" default 2>&1) && bad "a granted socket restored the bridge"
+		grep -q "Operation not permitted.*granted to pod41" <<<"$out" ||
+			bad "--module through a grant: $out"
+		out=$(gvc --config "$sw" route 1 2>&1) && bad "a granted socket sent NIOCCONFIG"
+		grep -q "Operation not permitted: this socket (granted to pod41) cannot configure" \
+			<<<"$out" || bad "--config through a grant: $out"
+		[ "$(running)" = learn ] || bad "after the grant's attempts the switch runs '$(running)'"
+		echo "ok: a granted socket can neither load modules nor configure them"
+		"$BUILD/nm-grant" -r "$tmp/grants/g.sock" >/dev/null 2>&1
+	else
+		bad "nm-grant failed"
+	fi
+	"$vc" --module "$sw" default >/dev/null 2>&1
 fi
 
 help=$("$vc" --help 2>&1)
