@@ -146,8 +146,10 @@ if command -v setpriv >/dev/null; then
 	install -m 644 -o 65533 "$learn" "$tmp/nbmods/other.so"
 	chown 65534 "$tmp/nbmods"
 	nsock=$tmp/nbsock/netmapd.sock
-	as_nobody env UNETMAP_SOCKET="$nsock" "$BUILD/netmapd" --foreground --socket "$nsock" \
-		>"$tmp/nb-netmapd.log" 2>&1 &
+	# setpriv execs netmapd: $! is netmapd's pid (a function would put a
+	# subshell in between).  The idle exit is a safety net.
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/netmapd" --foreground \
+		--socket "$nsock" --idle-exit 30 >"$tmp/nb-netmapd.log" 2>&1 &
 	npid=$!
 	for _ in $(seq 100); do [ -S "$nsock" ] && break; sleep 0.05; done
 	nvc() { as_nobody env UNETMAP_SOCKET="$nsock" UNETMAP_NETMAPD=/nonexistent "$vc" "$@"; }
