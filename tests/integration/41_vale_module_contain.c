@@ -93,11 +93,11 @@ static void refused(const char *path, const char *args, int want, const char *re
 int main(void)
 {
 	const char *wild = vm_stage("t/wild");
-	char text[256], notso[600];
+	const char *notso;
+	char text[256];
 	struct unm_vale_module_req mr;
 	struct unm_vale_stats st;
 	unsigned ib, ic;
-	FILE *fp;
 
 	vt_mac(mac, 0x4140);
 	pa = vt_open(SW ":a");
@@ -113,15 +113,12 @@ int main(void)
 	still_learn("loading learn.so");
 
 	/* refusals */
-	snprintf(notso, sizeof(notso), "%.500s.txt", vm_stage("t/badabi"));
-	fp = fopen(notso, "w");
-	CHECK(fp && fputs("not a shared object\n", fp) >= 0 && fclose(fp) == 0, "%s", notso);
+	notso = vm_stage_text("notso.so", "not a shared object\n");
 	refused(vm_stage("t/badabi"), "", EPROTONOSUPPORT, "ABI 2", "another module ABI");
 	CHECK(strstr(why, "ABI 1"), "the reason does not name our ABI: %s", why);
 	refused(vm_stage("t/nolookup"), "", EINVAL, "no lookup", "a module without lookup");
 	refused(vm_stage("t/nosym"), "", ENOEXEC, "no symbol", "a shared object that is no module");
 	refused(notso, "", ENOEXEC, NULL, "a file that is no shared object");
-	unlink(notso);
 	refused(wild, "fail 1", EINVAL, "asked to fail", "a module whose init fails");
 	refused("learn.so", "", EINVAL, "absolute", "a relative path");
 	refused("/nonexistent/learn.so", "", ENOENT, NULL, "a missing file");

@@ -71,6 +71,22 @@ static inline const char *vm_stage(const char *name)
 	return dst;
 }
 
+/* A file of the given contents in the private directory (removed at
+ * exit, like the staged modules); its path. */
+static inline const char *vm_stage_text(const char *name, const char *text)
+{
+	char *dst;
+	FILE *fp;
+
+	vm_stage("t/badabi");	/* makes the directory */
+	CHECK(vm_nstaged < 16, "too many staged files");
+	dst = vm_staged[vm_nstaged++];
+	snprintf(dst, sizeof(vm_staged[0]), "%s/%s", vm_dir, name);
+	fp = fopen(dst, "w");
+	CHECK(fp && fputs(text, fp) >= 0 && fclose(fp) == 0, "%s: %s", dst, strerror(errno));
+	return dst;
+}
+
 /* UNM_REQ_VALE_MODULE on switch sw.  Returns 0 or an errno; *out (if
  * not NULL) gets the reply on success. */
 static inline int vm_request(const char *sw, uint32_t cmd, const char *path, const char *args,
