@@ -8,7 +8,7 @@
 # logic it names, and the two ratios against the built-in.  Speed itself
 # is not judged here.
 #
-# Operations: bench/vale-modules.sh --quick, bounded to 90 s (it starts
+# Operations: bench/vale-modules.sh --quick, bounded to 150 s (it starts
 # and stops a private netmapd of its own); parse its RESULT and RATIO
 # lines.
 set -u
@@ -19,7 +19,7 @@ for f in "$BUILD/bench/vale_pair" "$BUILD/vale-modules/learn.so" "$BUILD/vale-mo
 done
 tmp=$(mktemp -d /tmp/unetmap-41b.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-BUILD=$BUILD timeout -k 3 -s TERM 90 "$root/bench/vale-modules.sh" --quick >"$tmp/out" 2>"$tmp/err"
+BUILD=$BUILD timeout -k 3 -s TERM 150 "$root/bench/vale-modules.sh" --quick >"$tmp/out" 2>"$tmp/err"
 rc=$?
 fail=0
 if [ $rc -ne 0 ]; then

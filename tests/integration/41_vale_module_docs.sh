@@ -71,13 +71,13 @@ install -m 644 "$tmp/learn.so" "$tmp/mods/learn.so"
 out=$("$BUILD/vale-ctl" --module vale41d "$tmp/mods/learn.so" 2>&1) || bad "load: $out"
 "$BUILD/pkt-gen" -i vale41d:b -f rx -w 1 >"$tmp/rx.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do
+for _ in $(seq 400); do
 	"$BUILD/vale-ctl" 2>/dev/null | grep -q '^vale41d:b ' && break
 	sleep 0.05
 done
 "$BUILD/pkt-gen" -i vale41d:a -f tx -n 1 -w 1 >"$tmp/tx.log" 2>&1 || bad "pkt-gen tx: $(tail -n 3 "$tmp/tx.log")"
 got=0
-for _ in $(seq 100); do
+for _ in $(seq 400); do
 	got=$("$BUILD/vale-ctl" -s vale41d:b 2>/dev/null | awk '{ print $3 }')
 	[ "${got:-0}" -ge 1 ] && break
 	sleep 0.05

@@ -151,7 +151,7 @@ if command -v setpriv >/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/netmapd" --foreground \
 		--socket "$nsock" --idle-exit 30 >"$tmp/nb-netmapd.log" 2>&1 &
 	npid=$!
-	for _ in $(seq 100); do [ -S "$nsock" ] && break; sleep 0.05; done
+	for _ in $(seq 400); do [ -S "$nsock" ] && break; sleep 0.05; done
 	nvc() { as_nobody env UNETMAP_SOCKET="$nsock" UNETMAP_NETMAPD=/nonexistent "$vc" "$@"; }
 	out=$(nvc --module "$sw" "$tmp/nbmods/mine.so" 2>&1) &&
 		echo "ok: netmapd as nobody loads nobody's file" ||
