@@ -27,6 +27,7 @@ int unm_nmreq_body_size(uint16_t t)
 	case NETMAP_REQ_SYNC_KLOOP_STOP:	return 0;
 	case NETMAP_REQ_CSB_ENABLE:		return 0;
 	case UNM_REQ_VALE_STATS:		return sizeof(struct unm_vale_stats);
+	case UNM_REQ_VALE_MODULE:		return sizeof(struct unm_vale_module_req);
 	case UNM_REQ_PORT_SEAL:			return sizeof(struct unm_port_seal);
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);

@@ -275,8 +275,12 @@ struct nmd_port *nmd_vale_find(const char *name);
  * if needed; NULL with *err == 0 if the name is not a VALE port's. */
 struct nmd_port *nmd_vale_parent_hold(const char *name, int *err);
 void nmd_vale_parent_drop(struct nmd_port *p);
-/* VALE_*, PORT_HDR_SET, UNM_REQ_VALE_STATS. */
+/* VALE_*, PORT_HDR_SET, UNM_REQ_VALE_STATS, UNM_REQ_VALE_MODULE. */
 int nmd_vale_request(struct nmd_client *c, struct nmd_req *r);
+/* UNM_MSG_CONFIG (NIOCCONFIG): payload is the client's struct nm_ifreq,
+ * handed to the module of the switch it names, which may change it (the
+ * reply carries it back).  0 or -errno with the reason in msg. */
+int nmd_vale_config(struct nmd_client *c, void *payload, size_t len, char *msg, size_t msglen);
 bool nmd_vale_busy(void);	/* switches or persistent ports exist */
 void nmd_vale_fini(void);
 

@@ -554,6 +554,7 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case NETMAP_REQ_VALE_POLLING_ENABLE:
 	case NETMAP_REQ_VALE_POLLING_DISABLE:
 	case UNM_REQ_VALE_STATS:
+	case UNM_REQ_VALE_MODULE:
 		return nmd_vale_request(c, r);
 	case UNM_REQ_PORT_SEAL:
 		return do_seal(c, r);

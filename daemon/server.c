@@ -499,9 +499,15 @@ static void client_serve(int ep, struct nmd_client *c)
 		nmd_unbind(c);
 		err = reply(c, UNM_MSG_UNBIND, 0, NULL, 0, NULL, 0);
 		break;
-	case UNM_MSG_CONFIG:
-		err = reply(c, UNM_MSG_CONFIG, EOPNOTSUPP, NULL, 0, NULL, 0);
+	case UNM_MSG_CONFIG: {
+		/* NIOCCONFIG: the switch's module answers (vale/) */
+		char why[UNM_WIRE_TEXT_MAX] = "";
+		uint32_t plen = h->len - h->text_len;
+		int e = nmd_vale_config(c, payload, plen, why, sizeof(why));
+
+		err = reply_text(c, UNM_MSG_CONFIG, -e, payload, e ? 0 : plen, NULL, 0, why);
 		break;
+	}
 	case UNM_MSG_ADOPT:
 		err = serve_adopt(c);
 		break;

@@ -186,9 +186,11 @@ static struct vale_switch *switch_get(const char *name, int *err)
 	return sw;
 }
 
+/* Free sw if nothing holds it: no port, no module (a module keeps its
+ * switch, which it may have created, until it is unloaded). */
 static void switch_put(struct vale_switch *sw)
 {
-	if (sw->nports > 0)
+	if (sw->nports > 0 || atomic_load_explicit(&sw->mod, memory_order_relaxed))
 		return;
 	switches[sw->idx] = NULL;
 	nswitches--;
@@ -210,6 +212,8 @@ static int switch_attach(struct vale_switch *sw, struct vale_port *vp)
 		return -ENOMEM;
 	vp->idx = i;
 	sw->nports++;
+	/* before any frame of the port can reach the module */
+	vale_mod_port_attach(sw, vp);
 	/* R: idx (and the whole port) before sw: pairs with the acquire
 	 * load of vp->sw in fwd_txq() */
 	atomic_store_explicit(&vp->sw, sw, memory_order_release);
@@ -233,9 +237,9 @@ static void switch_unpublish(struct vale_port *vp)
 
 /* Second half: no thread can use the index any more.  Forget what was
  * learned about it (a CAS, since threads may be learning other ports
- * into the same entries), shrink the table's high mark, and free the
- * switch if it is empty. */
-static void switch_forget(struct vale_switch *sw, uint32_t idx)
+ * into the same entries), tell the module, shrink the table's high mark,
+ * and free the switch if nothing holds it. */
+static void switch_forget(struct vale_switch *sw, uint32_t idx, const char *name)
 {
 	uint32_t i, hi = atomic_load_explicit(&sw->hi, memory_order_relaxed);
 
@@ -247,6 +251,7 @@ static void switch_forget(struct vale_switch *sw, uint32_t idx)
 								memory_order_relaxed,
 								memory_order_relaxed);
 	}
+	vale_mod_port_detach(sw, idx, name);
 	while (hi > 0 && !atomic_load_explicit(&sw->port[hi - 1], memory_order_relaxed))
 		hi--;
 	atomic_store_explicit(&sw->hi, hi, memory_order_release);
@@ -396,7 +401,7 @@ static void port_destroy(struct vale_port *vp)
 	vale_fwd_del(vp);
 	vale_fwd_sync();
 	if (sw)
-		switch_forget(sw, vp->idx);
+		switch_forget(sw, vp->idx, vp->port.name);
 	if (vp->persistent)
 		npersistent--;
 	nmd_info("VALE port %s destroyed", vp->port.name);
@@ -784,7 +789,7 @@ static int do_detach(struct nmd_client *c, struct nmd_req *r)
 	idx = vp->idx;
 	switch_unpublish(vp);
 	vale_fwd_sync();
-	switch_forget(sw, idx);
+	switch_forget(sw, idx, vp->port.name);
 	snprintf(vp->port.name, sizeof(vp->port.name), "%s", vp->pname);
 	d->port_index = idx;
 	nmd_info("VALE port %s detached from %s", vp->pname, swname);
@@ -887,6 +892,98 @@ static int do_stats(struct nmd_req *r)
 	return 0;
 }
 
+/* The switch a module request or NIOCCONFIG names: "vale0" or any
+ * "vale0:port".  0 or -EINVAL. */
+static int switch_name_of(const char *name, char sw[VALE_NAMSIZ])
+{
+	const char *c = strchr(name, ':');
+	size_t l = c ? (size_t)(c - name) : strlen(name), i;
+
+	if (strncmp(name, "val", 3) != 0 || l >= VALE_NAMSIZ)
+		return -EINVAL;
+	for (i = 0; i < l; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+			return -EINVAL;
+	memcpy(sw, name, l);
+	sw[l] = '\0';
+	return 0;
+}
+
+static int do_module(struct nmd_req *r)
+{
+	struct unm_vale_module_req *mr = r->body;
+	const char *name = r->msg->hdr.nr_name;
+	char swname[VALE_NAMSIZ];
+	struct vale_switch *sw;
+	bool created = false;
+	int err = 0;
+
+	if (switch_name_of(name, swname) < 0)
+		FAIL(r, EINVAL, "%s: not a VALE switch name", name);
+	/* untrusted strings: terminated here, too long ones refused */
+	if (memchr(mr->path, '\0', sizeof(mr->path)) == NULL ||
+	    memchr(mr->args, '\0', sizeof(mr->args)) == NULL)
+		FAIL(r, EINVAL, "%s: module path or arguments too long", swname);
+	sw = switch_find(swname);
+	switch (mr->cmd) {
+	case UNM_VALE_MOD_LOAD:
+		if (!sw) {
+			sw = switch_get(swname, &err);
+			if (!sw)
+				FAIL(r, -err, "%s: too many switches (max %d)", swname,
+				     VALE_MAX_SWITCHES);
+			created = true;
+		}
+		err = vale_mod_load(sw, mr->path, mr->args, r->msg_text, sizeof(r->msg_text));
+		if (err) {
+			if (created)
+				switch_put(sw);
+			return err;
+		}
+		break;
+	case UNM_VALE_MOD_UNLOAD:
+		if (!sw)
+			FAIL(r, ENXIO, "%s: no such switch", swname);
+		vale_mod_unload(sw);
+		break;
+	case UNM_VALE_MOD_INFO:
+		if (!sw)
+			FAIL(r, ENXIO, "%s: no such switch", swname);
+		break;
+	default:
+		FAIL(r, EINVAL, "%s: unknown module command %u", swname, mr->cmd);
+	}
+	memset(mr, 0, sizeof(*mr));
+	vale_mod_info(sw, mr);
+	/* unloaded from a switch that had nothing else */
+	switch_put(sw);
+	return 0;
+}
+
+int nmd_vale_config(struct nmd_client *c, void *payload, size_t len, char *msg, size_t msglen)
+{
+	struct nm_ifreq *req = payload;
+	char swname[VALE_NAMSIZ];
+	struct vale_switch *sw;
+
+	/* a module's configuration is switch administration, which a
+	 * grant's socket (a container) may not do */
+	if (c->grant)
+		FAILM(msg, msglen, EPERM, "this socket (granted to %s) cannot configure switches",
+		      c->grant->holder);
+	if (len != sizeof(*req))
+		FAILM(msg, msglen, EINVAL, "NIOCCONFIG: %zu bytes instead of a struct nm_ifreq", len);
+	req->nifr_name[sizeof(req->nifr_name) - 1] = '\0';
+	/* EINVAL for a missing switch too, as netmap's netmap_bdg_config() */
+	if (switch_name_of(req->nifr_name, swname) < 0)
+		FAILM(msg, msglen, EINVAL, "NIOCCONFIG: %s is not a VALE switch name",
+		      req->nifr_name);
+	sw = switch_find(swname);
+	if (!sw)
+		FAILM(msg, msglen, EINVAL, "NIOCCONFIG: no switch %s", swname);
+	return vale_mod_config(sw, req, msg, msglen);
+}
+
 int nmd_vale_request(struct nmd_client *c, struct nmd_req *r)
 {
 	switch (r->msg->hdr.nr_reqtype) {
@@ -907,6 +1004,8 @@ int nmd_vale_request(struct nmd_client *c, struct nmd_req *r)
 		return do_hdr_set(r);
 	case UNM_REQ_VALE_STATS:
 		return do_stats(r);
+	case UNM_REQ_VALE_MODULE:
+		return do_module(r);
 	default:
 		FAIL(r, EINVAL, "unknown request type %u", r->msg->hdr.nr_reqtype);
 	}
@@ -916,8 +1015,17 @@ void nmd_vale_fini(void)
 {
 	/* clients are gone: what is left are persistent ports (and anything
 	 * a bug left behind, which we free all the same) */
+	unsigned i;
+
 	while (vports)
 		port_destroy(vports);
+	/* switches kept by their module alone */
+	for (i = 0; i < VALE_MAX_SWITCHES; i++) {
+		if (switches[i]) {
+			vale_mod_unload(switches[i]);
+			switch_put(switches[i]);
+		}
+	}
 	vale_fwd_stop();
 }
 

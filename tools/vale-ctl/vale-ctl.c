@@ -1,17 +1,21 @@
 /*
  * vale-ctl - manage VALE switches: list their ports, create and remove
- * persistent ports, attach them to and detach them from switches, and
- * show per-port counters.
+ * persistent ports, attach them to and detach them from switches, show
+ * per-port counters, load forwarding modules and configure them.
  *
  * Command line, output and exit status are those of netmap's vale-ctl
- * (see vale-ctl.8), so scripts written for it keep working; -s (counters)
- * and -M (monitors and what they lost) are unetmap's own.  Like netmap's, it talks to the system only through
- * /dev/netmap and NIOCCTRL requests.
+ * (see vale-ctl.8), so scripts written for it keep working; -s (counters),
+ * -M (monitors and what they lost), --module and --config are unetmap's
+ * own.  Like netmap's, it talks to the system only through /dev/netmap:
+ * NIOCCTRL requests, and NIOCCONFIG.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,7 @@
 
 #include "unm_nic.h"
 #include "unm_mon.h"
+#include "unm_reason.h"	/* why netmapd refused: this tool links libnetmap.a */
 #include "unm_vale.h"
 
 static int verbose;
@@ -32,6 +37,9 @@ struct ctl {
 	const char *mem_id;	/* -m */
 	uint16_t reqtype;	/* 0: none chosen */
 	uint32_t mode;		/* attach: NR_REG_ALL_NIC or NR_REG_NIC_SW */
+	bool nioc;		/* --config: NIOCCONFIG, not NIOCCTRL */
+	int nargs;		/* --module, --config: the words after the switch */
+	char **args;
 };
 
 static void usage(int status)
@@ -56,6 +64,13 @@ static void usage(int status)
 		"\t-P interface stop polling\n"
 		"\t-m memid to use when creating a new interface\n"
 		"\t-v increase verbosity\n"
+		"\t--module switch [path [args...]]\n"
+		"\t\tload the module at path into the switch (args go to it),\n"
+		"\t\tor with path 'default' go back to the learning bridge;\n"
+		"\t\twithout path: show the switch's module and its counters\n"
+		"\t--config switch words...\n"
+		"\t\tNIOCCONFIG: give the words to the switch's module\n"
+		"\t-H, --help this text\n"
 		"with no arguments: list all existing vale ports\n");
 	exit(status);
 }
@@ -206,8 +221,134 @@ static int print_stats(int fd, const char *port)
 	return 0;
 }
 
+/* netmapd's reason for the last refusal, as ": reason", or "" */
+static const char *why(void)
+{
+	static char buf[300];
+
+	snprintf(buf, sizeof(buf), "%s%s", unm_reason()[0] ? ": " : "", unm_reason());
+	return buf;
+}
+
+/* One line of key-value pairs, as -s prints them; the arguments last,
+ * since they are free text. */
+static void print_module(const char *sw, const struct unm_vale_module_req *mr)
+{
+	char name[sizeof(mr->name)];
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s", mr->name[0] ? mr->name : "?");
+	for (i = 0; name[i]; i++)
+		if (isspace((unsigned char)name[i]))
+			name[i] = '_';
+	printf("%s module %s forwarded %" PRIu64 " broadcast %" PRIu64 " dropped %" PRIu64
+	       " invalid %" PRIu64 " path %s args %s\n", sw, name, mr->forwarded, mr->broadcast,
+	       mr->dropped, mr->invalid, mr->path[0] ? mr->path : "-", mr->args);
+}
+
+static int module_req(int fd, const char *sw, struct unm_vale_module_req *mr)
+{
+	struct nmreq_header hdr;
+
+	nmreq_header_init(&hdr, UNM_REQ_VALE_MODULE, mr);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", sw);
+	return ioctl(fd, NIOCCTRL, &hdr);
+}
+
+/* --module SWITCH [PATH [ARGS...]] */
+static int module(int fd, const struct ctl *c)
+{
+	static struct unm_vale_module_req mr;
+	const char *action = "obtain the module of";
+	size_t used = 0;
+	uint32_t cmd;
+	int i;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.cmd = UNM_VALE_MOD_INFO;
+	if (c->nargs > 0 && strcmp(c->args[0], "default") == 0) {
+		if (c->nargs > 1) {
+			fprintf(stderr, "--module %s default takes no arguments\n", c->name);
+			return 1;
+		}
+		mr.cmd = UNM_VALE_MOD_UNLOAD;
+		action = "restore the learning bridge in";
+	} else if (c->nargs > 0) {
+		const char *path = c->args[0];
+		char real[PATH_MAX];
+
+		/* netmapd resolves the path, but not from our directory */
+		if (path[0] != '/') {
+			if (!realpath(path, real)) {
+				fprintf(stderr, "failed to load module %s: %s\n", path, strerror(errno));
+				return 1;
+			}
+			path = real;
+		}
+		if (strlen(path) >= sizeof(mr.path)) {
+			fprintf(stderr, "failed to load module %s: path too long\n", path);
+			return 1;
+		}
+		memcpy(mr.path, path, strlen(path) + 1);
+		for (i = 1; i < c->nargs; i++) {
+			size_t l = strlen(c->args[i]);
+
+			if (used + l + 2 > sizeof(mr.args)) {
+				fprintf(stderr, "failed to load module %s: arguments longer than %zu "
+					"bytes\n", path, sizeof(mr.args) - 1);
+				return 1;
+			}
+			if (used)
+				mr.args[used++] = ' ';
+			memcpy(mr.args + used, c->args[i], l + 1);
+			used += l;
+		}
+		mr.cmd = UNM_VALE_MOD_LOAD;
+		action = "load a module into";
+	}
+	cmd = mr.cmd;		/* the reply overwrites it */
+	if (module_req(fd, c->name, &mr) < 0) {
+		fprintf(stderr, "failed to %s %s: %s%s\n", action, c->name, strerror(errno), why());
+		return 1;
+	}
+	if (cmd == UNM_VALE_MOD_INFO || verbose)
+		print_module(c->name, &mr);
+	return 0;
+}
+
+/* --config SWITCH WORDS...: netmap's NIOCCONFIG, the words joined by
+ * spaces as the data (a module that takes text reads them; mmctl-style
+ * binary layouts need a program of their own). */
+static int config(int fd, const struct ctl *c)
+{
+	struct nm_ifreq req;
+	size_t used = 0;
+	int i;
+
+	memset(&req, 0, sizeof(req));
+	snprintf(req.nifr_name, sizeof(req.nifr_name), "%s", c->name);
+	for (i = 0; i < c->nargs; i++) {
+		size_t l = strlen(c->args[i]);
+
+		if (used + l + 2 > sizeof(req.data)) {
+			fprintf(stderr, "failed to configure %s: more than %zu bytes\n", c->name,
+				sizeof(req.data) - 1);
+			return 1;
+		}
+		if (used)
+			req.data[used++] = ' ';
+		memcpy(req.data + used, c->args[i], l + 1);
+		used += l;
+	}
+	if (ioctl(fd, NIOCCONFIG, &req) < 0) {
+		fprintf(stderr, "failed to configure %s: %s%s\n", c->name, strerror(errno), why());
+		return 1;
+	}
+	return 0;
+}
+
 /* -s: a port ("vale0:a", or a persistent "v0"), or every port of a switch
- * ("vale0"). */
+ * ("vale0"): the switch's module first. */
 static int stats(int fd, const char *name)
 {
 	struct nmreq_header hdr;
@@ -220,11 +361,23 @@ static int stats(int fd, const char *name)
 			goto fail;
 		return 0;
 	}
+	{
+		static struct unm_vale_module_req mr;
+
+		memset(&mr, 0, sizeof(mr));
+		mr.cmd = UNM_VALE_MOD_INFO;
+		if (module_req(fd, name, &mr) < 0)
+			goto fail;
+		print_module(name, &mr);
+	}
 	memset(&l, 0, sizeof(l));
 	nmreq_header_init(&hdr, NETMAP_REQ_VALE_LIST, &l);
 	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name);
-	if (ioctl(fd, NIOCCTRL, &hdr) < 0)
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+		if (errno == ENOENT)
+			return 0;	/* a switch kept by its module alone */
 		goto fail;
+	}
 	bridge = l.nr_bridge_idx;
 	l.nr_port_idx = 0;
 	for (;;) {
@@ -295,6 +448,11 @@ static int run(const struct ctl *c)
 	}
 	if (c->reqtype == UNM_REQ_VALE_STATS || c->reqtype == UNM_REQ_MON_STATS) {
 		rc = c->reqtype == UNM_REQ_VALE_STATS ? stats(fd, c->name) : monitors(fd, c->name);
+		close(fd);
+		return rc;
+	}
+	if (c->reqtype == UNM_REQ_VALE_MODULE) {
+		rc = c->nioc ? config(fd, c) : module(fd, c);
 		close(fd);
 		return rc;
 	}
@@ -410,11 +568,30 @@ static int run(const struct ctl *c)
 
 int main(int argc, char **argv)
 {
+	/* the words after --module and --config may look like options:
+	 * stop at the first non-option ('+') */
+	static const struct option lopts[] = {
+		{ "module", required_argument, NULL, 'O' },
+		{ "config", required_argument, NULL, 'K' },
+		{ "help", no_argument, NULL, 'H' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct ctl c = { .mode = NR_REG_ALL_NIC };
+	bool words = false;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "d:a:h:g:l:n:r:s:M:C:p:P:m:v")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+d:a:h:g:l:n:r:s:M:C:p:P:m:vH", lopts, NULL)) != -1) {
 		switch (ch) {
+		case 'O':
+		case 'K':
+			c.reqtype = UNM_REQ_VALE_MODULE;
+			c.nioc = ch == 'K';
+			c.name = optarg;
+			words = true;
+			break;
+		case 'H':
+			usage(0);
+			break;
 		case 'd': c.reqtype = NETMAP_REQ_VALE_DETACH; c.name = optarg; break;
 		case 'a':
 			c.reqtype = NETMAP_REQ_VALE_ATTACH;
@@ -448,8 +625,16 @@ int main(int argc, char **argv)
 			usage(1);
 		}
 	}
-	if (optind != argc)
+	if (words) {
+		c.nargs = argc - optind;
+		c.args = argv + optind;
+		if (c.nioc && c.nargs == 0) {
+			fprintf(stderr, "--config %s: nothing to send\n", c.name);
+			usage(1);
+		}
+	} else if (optind != argc) {
 		usage(1);
+	}
 	if (argc == 1) {
 		c.reqtype = NETMAP_REQ_VALE_LIST;
 		c.name = NULL;
