@@ -63,8 +63,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN  := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 BENCH_BIN  := $(patsubst bench/src/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 VMTEST_BIN := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VMTEST_SRC))
-# what the VM test programs link: netmapd's VM modules and its log
-VM_OBJ     := $(call obj,$(wildcard daemon/vm/*.c) daemon/log.c)
+# what the VM test programs link: netmapd's ivshmem modules and its log
+VM_OBJ     := $(call obj,$(wildcard daemon/vm/ivshmem_*.c) daemon/log.c)
 
 # Objects built through chained rules are intermediate to make, which
 # would delete them after the run (and print that after the test summary).
@@ -130,7 +130,9 @@ tests: all $(UNIT_BIN) $(INTEG_BIN) $(VMTEST_BIN)
 # Static builds for VM guests, which have no shared libraries
 guest:
 	$(MAKE) BUILD=build-guest STATIC=1 guest-bins
-guest-bins: $(LIBA) $(NETMAPD) $(TOOLS) $(INTEG_BIN) $(VMTEST_BIN)
+# (not nm-dump: Debian's libpcap links libdbus and libsystemd, which have
+# no static archive to link a static nm-dump with)
+guest-bins: $(LIBA) $(NETMAPD) $(filter-out $(BUILD)/nm-dump,$(TOOLS)) $(INTEG_BIN) $(VMTEST_BIN)
 
 test: tests
 	BUILD=$(BUILD) CC=$(CC) tests/run.sh

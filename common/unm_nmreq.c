@@ -5,6 +5,7 @@
 
 #include "unm_nmreq.h"
 #include "unm_vale.h"
+#include "unm_vm.h"
 
 int unm_nmreq_body_size(uint16_t t)
 {
@@ -26,6 +27,9 @@ int unm_nmreq_body_size(uint16_t t)
 	case NETMAP_REQ_CSB_ENABLE:		return 0;
 	case UNM_REQ_VALE_STATS:		return sizeof(struct unm_vale_stats);
 	case UNM_REQ_PORT_SEAL:			return sizeof(struct unm_port_seal);
+	case UNM_REQ_VM_EXPORT:			return sizeof(struct unm_vm_export);
+	case UNM_REQ_VM_UNEXPORT:		return sizeof(struct unm_vm_unexport);
+	case UNM_REQ_VM_LIST:			return sizeof(struct unm_vm_list);
 	default:				return -1;
 	}
 }

@@ -13,6 +13,7 @@
 
 #include "nmd.h"
 #include "unm_vale.h"
+#include "unm_vm.h"
 
 /* netmap's bound for a VALE port's extra buffers (128 x 4096), for every
  * port here: linking them touches every buffer (1 GB at 2 KB each), so
@@ -528,6 +529,10 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 		return nmd_vale_request(c, r);
 	case UNM_REQ_PORT_SEAL:
 		return do_seal(c, r);
+	case UNM_REQ_VM_EXPORT:
+	case UNM_REQ_VM_UNEXPORT:
+	case UNM_REQ_VM_LIST:
+		return nmd_vm_request(c, r);
 	case NETMAP_REQ_SYNC_KLOOP_START:
 	case NETMAP_REQ_SYNC_KLOOP_STOP:
 	case NETMAP_REQ_CSB_ENABLE:
