@@ -125,6 +125,12 @@ $(BUILD)/tests/vm/%: $(BUILD)/obj/tests/vm/%.o $(VM_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
+# guest programs that are netmap applications (tests/vm/app_*.c) link
+# libnetmap instead (the shorter stem makes make prefer this rule)
+$(BUILD)/tests/vm/app_%: $(BUILD)/obj/tests/vm/app_%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
 tests: all $(UNIT_BIN) $(INTEG_BIN) $(VMTEST_BIN)
 
 # Static builds for VM guests, which have no shared libraries
