@@ -18,7 +18,7 @@
  * rings, so the library runs the very same sync code on the host's rings)
  * plus struct unm_bind_vm: the region is the BAR at an offset of the
  * device descriptor, the wake descriptors are the device's MSI-X eventfds
- * (or a 1 ms timer when the guest polls), and the rings kick the host by
+ * (or a 1 ms tick when the guest polls), and the rings kick the host by
  * writing the doorbell.  Nothing goes through netmapd on the data path.
  *
  * Environment: UNETMAP_IVSHMEM=auto (default) | irq (interrupts or
@@ -29,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../nmd.h"
@@ -52,7 +54,7 @@ struct guest_port {
 	uint32_t hdr_len;
 	uint32_t bell[2];		/* per UNM_DIR_*: doorbell value */
 	uint64_t *peer_ofs[2];		/* per ring: pipes' linked host ring */
-	bool polls;			/* wakes on the timer, not on MSI-X */
+	bool polls;			/* wakes on the ticks, not on MSI-X */
 };
 
 struct guest_dev {
@@ -70,8 +72,20 @@ struct guest_dev {
 static struct guest_dev *devs[GUEST_MAX_DEVS];
 static unsigned ndevs;
 static bool scanned;
-static int poll_timer = -1;	/* what polling ports wake on */
-static unsigned poll_bound;	/* bound polling ports: the timer runs */
+
+/*
+ * Polling: the binders of a port without MSI-X sleep on an eventfd that a
+ * thread of ours writes every millisecond while such a port is bound.
+ * (A periodic timerfd would not do: it fires again only once read, and
+ * the library never reads its wake descriptors, whose edges it waits on.)
+ */
+static int poll_tick = -1;		/* what polling ports wake on */
+static unsigned poll_bound;		/* bound polling ports (control thread) */
+static pthread_t tick_thread;
+static bool tick_started;
+static pthread_mutex_t tick_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tick_cond = PTHREAD_COND_INITIALIZER;
+static bool tick_on, tick_quit;		/* under tick_lock */
 
 static struct guest_port *port_find(const char *name)
 {
@@ -169,27 +183,54 @@ static int desc_check(const struct unm_vm_desc *d, uint64_t bar, char *why, size
 
 /* ---- devices ---- */
 
-static int timer_get(void)
+static void *ticker(void *arg)
 {
-	if (poll_timer < 0)
-		poll_timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	return poll_timer;
+	const struct timespec period = { 0, GUEST_POLL_NS };
+	const uint64_t one = 1;
+
+	(void)arg;
+	pthread_mutex_lock(&tick_lock);
+	while (!tick_quit) {
+		if (!tick_on) {
+			pthread_cond_wait(&tick_cond, &tick_lock);
+			continue;
+		}
+		pthread_mutex_unlock(&tick_lock);
+		/* every write is a new edge for the sleepers' epoll sets */
+		if (write(poll_tick, &one, sizeof(one)) < 0) {
+			/* EAGAIN: a counter nobody reads for 500 million years */
+		}
+		nanosleep(&period, NULL);
+		pthread_mutex_lock(&tick_lock);
+	}
+	pthread_mutex_unlock(&tick_lock);
+	return NULL;
 }
 
-/* The polling timer runs while a polling port is bound: an idle guest
- * takes no timer interrupts for nothing. */
-static void timer_users(int delta)
+static int tick_get(void)
 {
-	struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+	if (poll_tick < 0)
+		poll_tick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	return poll_tick;
+}
 
+/* The ticks run while a polling port is bound: an idle guest is not woken
+ * for nothing. */
+static void tick_users(int delta)
+{
 	poll_bound = (unsigned)((int)poll_bound + delta);
-	if (poll_timer < 0 || (delta > 0 && poll_bound != 1) || (delta < 0 && poll_bound != 0))
-		return;
-	if (poll_bound) {
-		its.it_interval.tv_nsec = GUEST_POLL_NS;
-		its.it_value.tv_nsec = GUEST_POLL_NS;
+	if (!tick_started && poll_bound) {
+		if (pthread_create(&tick_thread, NULL, ticker, NULL) != 0) {
+			nmd_err("passthrough: cannot start the polling thread: its binders "
+				"will wake only when their timeouts expire");
+			return;
+		}
+		tick_started = true;
 	}
-	timerfd_settime(poll_timer, 0, &its, NULL);
+	pthread_mutex_lock(&tick_lock);
+	tick_on = poll_bound > 0;
+	pthread_cond_signal(&tick_cond);
+	pthread_mutex_unlock(&tick_lock);
 }
 
 static void dev_free(struct guest_dev *dv)
@@ -253,7 +294,7 @@ static int port_build(struct guest_dev *dv, struct guest_port *gp, const struct 
 		p->wake[dir] = irq;
 	}
 	if (gp->polls) {
-		int t = timer_get();
+		int t = tick_get();
 
 		if (t < 0)
 			return -errno;
@@ -394,9 +435,17 @@ void nmd_guest_fini(void)
 {
 	while (ndevs)
 		dev_free(devs[--ndevs]);
-	if (poll_timer >= 0)
-		close(poll_timer);
-	poll_timer = -1;
+	if (tick_started) {
+		pthread_mutex_lock(&tick_lock);
+		tick_quit = true;
+		pthread_cond_signal(&tick_cond);
+		pthread_mutex_unlock(&tick_lock);
+		pthread_join(tick_thread, NULL);
+		tick_started = tick_quit = tick_on = false;
+	}
+	if (poll_tick >= 0)
+		close(poll_tick);
+	poll_tick = -1;
 	poll_bound = 0;
 	scanned = false;
 }
@@ -446,17 +495,17 @@ static void guest_bound(struct nmd_port *p)
 	struct guest_port *gp = (struct guest_port *)p;
 
 	if (gp->polls && p->nbind == 1)
-		timer_users(1);
+		tick_users(1);
 }
 
 static void guest_released(struct nmd_port *p)
 {
 	struct guest_port *gp = (struct guest_port *)p;
 
-	/* the port lives as long as the device; only the timer cares */
+	/* the port lives as long as the device; only the ticks care */
 	if (gp->polls && p->nbind == 0 && p->was_bound) {
 		p->was_bound = false;
-		timer_users(-1);
+		tick_users(-1);
 	}
 }
 
