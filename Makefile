@@ -6,6 +6,7 @@
 #   make bench           benchmarks, results in bench/RESULTS.md,
 #                        bench/xdp-results.md and bench/nfv-results.md
 #   make demo            live demo: packets over a pipe between two processes
+#   make demo-vm         the same through a filter in a QEMU guest (passthrough)
 #   make guest           static netmapd, tools and test programs for VM
 #                        guests, in build-guest/ (docs/vm-guests.md)
 #   make install PREFIX=/usr/local [DESTDIR=]
@@ -70,7 +71,7 @@ VM_OBJ     := $(call obj,$(wildcard daemon/vm/ivshmem_*.c) daemon/log.c)
 # would delete them after the run (and print that after the test summary).
 .SECONDARY:
 
-.PHONY: all test check-asan bench demo install clean tests guest guest-bins
+.PHONY: all test check-asan bench demo demo-vm install clean tests guest guest-bins
 all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN)
 
 # netmapd's port kinds live in a folder each (daemon/vale/, daemon/nic/,
@@ -154,6 +155,10 @@ bench: all
 
 demo: all
 	scripts/demo.sh $(BUILD)
+
+# the FOSDEM demo across a VM boundary (docs/passthrough.md)
+demo-vm: all
+	scripts/demo-vm.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/net $(DESTDIR)$(PREFIX)/lib/pkgconfig \
