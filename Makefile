@@ -4,7 +4,8 @@
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
 #   make bench           benchmarks, results in bench/RESULTS.md,
-#                        bench/xdp-results.md and bench/nfv-results.md
+#                        bench/xdp-results.md, bench/nfv-results.md and
+#                        bench/vm-results.md
 #   make demo            live demo: packets over a pipe between two processes
 #   make demo-vm         the same through a filter in a QEMU guest (passthrough)
 #   make guest           static netmapd, tools and test programs for VM
@@ -152,6 +153,7 @@ bench: all
 	BUILD=$(BUILD) bench/vale.sh --out bench/vale-results.md
 	BUILD=$(BUILD) bench/xdp.sh --out bench/xdp-results.md
 	BUILD=$(BUILD) bench/nfv.sh --out bench/nfv-results.md
+	BUILD=$(BUILD) bench/vm.sh --out bench/vm-results.md
 
 demo: all
 	scripts/demo.sh $(BUILD)
