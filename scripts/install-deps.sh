@@ -15,8 +15,10 @@ set -euo pipefail
 # tcpdump and tshark (tests read the captures back; tshark brings editcap,
 # which makes microsecond pcap files for the nmreplay test), jq (parses
 # nm-lb's JSON statistics in its test);
-# fuzzing (make fuzz): libclang-rt-14-dev (clang's libFuzzer runtime)
-PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod libpcap-dev tcpdump tshark jq libclang-rt-14-dev"
+# fuzzing (make fuzz): libclang-rt-14-dev (clang's libFuzzer runtime);
+# benchmarks (make bench): dpdk-dev (dpdk-testpmd, the DPDK peers: memif
+# in bench/run.sh, virtio-net on the vhost PMD in bench/vm.sh)
+PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod libpcap-dev tcpdump tshark jq libclang-rt-14-dev dpdk-dev"
 if [ "${1:-}" = --list ]; then
 	echo "$PACKAGES"
 	exit 0
