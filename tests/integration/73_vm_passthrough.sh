@@ -142,8 +142,8 @@ if wait_for "$con" '^READY3' 60; then
 fi
 # 4: mixed traffic through the guest's filter
 if wait_for "$con" '^READY4' 60; then
-	# no -n: it counts until a second passes without frames
-	timeout 60 "$B/pkt-gen" -i "netmap:$P{2" -f rx >"$tmp/h4r.out" 2>&1 &
+	# no -n, -W: it counts until a second passes without frames
+	timeout 60 "$B/pkt-gen" -i "netmap:$P{2" -f rx -W >"$tmp/h4r.out" 2>&1 &
 	h4=$!; pids+=($h4)
 	sleep 0.5
 	timeout 30 "$B/pkt-gen" -i "netmap:$P{1" -f tx -n 1000 -l 60 -w 0 \
