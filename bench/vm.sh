@@ -15,6 +15,13 @@
 #       netmap:P{2 -> host pkt-gen rx.  P}1 and P}2 are passed through
 #       with nm-vm (one ivshmem-doorbell device, MSI-X through vfio-pci);
 #   pt-copy-60, pt-copy-1514: the same with nm-filter -c (payload copied);
+#   pt-rtt: host pkt-gen -f ping on netmap:P{3 <==pipe==> pkt-gen -f pong
+#       on P}3 in the guest, in poll() with its default spin (20 us of
+#       re-checking before sleeping, UNETMAP_POLL_SPIN_US); figure = p50
+#       RTT in microseconds;
+#   pt-rtt-sleep: the same on P{4/P}4 with no spin on either side, so that
+#       every frame is a wake-up each way (host -> MSI-X vector -> guest,
+#       guest -> doorbell -> host eventfd, wired without a relay);
 #   vhost-60, vhost-1514: dpdk-testpmd txonly on net_vhost0 -> virtio-net
 #       NIC eth0 of the guest -> Linux bridge br0 (stock kernel) -> eth1 ->
 #       net_vhost1 of a second dpdk-testpmd in rxonly mode; guest memory is
@@ -52,19 +59,21 @@ Environment: BUILD (default "build"), UNETMAP_SOCKET (use this netmapd).
 Needs qemu-system-x86, busybox-static, cpio (the guests), dpdk-dev
 (dpdk-testpmd, for vhost-*), and root for the guests' vfio and DPDK.
 Output: the Markdown report on stdout, then one line per scenario:
-  RESULT <id> Mpps <median> <min> <max> <runs>  |  SKIP <id> <reason>  |
+  RESULT <id> <Mpps|us> <median> <min> <max> <runs>  |  SKIP <id> <reason>  |
   FAIL <id> <reason>
 Exit status: 0 if every scenario gave a figure or a reasoned skip, 1 if
 one failed, 2 on usage errors.
 EOF
 }
 
-SC_IDS=(pt-zc-60 pt-zc-1514 pt-copy-60 pt-copy-1514 vhost-60 vhost-1514)
+SC_IDS=(pt-zc-60 pt-zc-1514 pt-copy-60 pt-copy-1514 pt-rtt pt-rtt-sleep vhost-60 vhost-1514)
 declare -A SC_DESC=(
 	[pt-zc-60]='unetmap passthrough, nm-filter in the guest swapping buffers, 60 B'
 	[pt-zc-1514]='same, 1514 B'
 	[pt-copy-60]='unetmap passthrough, nm-filter -c (copy) in the guest, 60 B'
 	[pt-copy-1514]='same, 1514 B'
+	[pt-rtt]='unetmap passthrough, pkt-gen ping (host) / pong (guest) over a pipe, poll() with its default 20 us spin, 60 B'
+	[pt-rtt-sleep]='same, no spin (UNETMAP_POLL_SPIN_US=0): every frame a wake-up each way'
 	[vhost-60]='virtio-net on DPDK vhost PMD (testpmd), Linux bridge in the guest, 64 B'
 	[vhost-1514]='same, 1514 B')
 
@@ -169,7 +178,8 @@ if [ -z "$SKIP_ALL" ]; then
 		SKIP_ALL="make guest failed: $(grep -m1 -i error "$WORK/make.log")"
 	else
 		mkdir -p "$WORK/guest"
-		cp "$ROOT/build-guest/netmapd" "$ROOT/build-guest/nm-filter" "$WORK/guest/"
+		cp "$ROOT/build-guest/netmapd" "$ROOT/build-guest/nm-filter" "$ROOT/build-guest/pkt-gen" \
+			"$WORK/guest/"
 	fi
 fi
 PKTGEN=$WORK/bin/pkt-gen NMVM=$WORK/bin/nm-vm
@@ -211,9 +221,10 @@ MAXBUSY=0
 SEQ=0
 declare -A VALS SKIPS FAILS
 
+unit() { case $1 in pt-rtt*) echo us ;; *) echo Mpps ;; esac; }
 record() {	# ID RC: RESULT or REASON
 	case $2 in
-	0) VALS[$1]+="$RESULT "; log "bench: $1 run $round: $RESULT Mpps" ;;
+	0) VALS[$1]+="$RESULT "; log "bench: $1 run $round: $RESULT $(unit "$1")" ;;
 	1) SKIPS[$1]=$REASON; log "bench: $1 skipped: $REASON" ;;
 	*) FAILS[$1]+="$REASON; "; log "bench: $1 run $round failed: $REASON" ;;
 	esac
@@ -264,39 +275,81 @@ pt_measure() {	# DIR NAME SIZE -> RESULT
 	return 2
 }
 
+# rtt_parse LOG -> RTT in us: the mean of ping's per-second p50 samples
+# after the warm-up (its totals at exit are not always printed when it is
+# interrupted in the middle of a round trip), else its totals' p50
+rtt_parse() {
+	awk -v w="$WARM" '
+	/print_rtt .* p50 / { for (i = 1; i < NF; i++) if ($i == "p50") v[++n] = $(i + 1) / 1000 }
+	/RTT over [0-9]+ packets:.* p50 / { for (i = 1; i < NF; i++) if ($i == "p50") t = $(i + 1) / 1000 }
+	END {
+		for (i = w + 1; i <= n; i++) { s += v[i]; k++ }
+		if (k) printf "%.1f\n", s / k; else if (t != "") printf "%.1f\n", t; else exit 1
+	}' "$1"
+}
+
+pt_rtt() {	# DIR NAME PIPE -> RESULT (us); pipe 4: no spinning before sleeps
+	local dir=$1 name=$2 k=$3 spin=
+	[ "$k" = 4 ] && spin=0
+	UNETMAP_POLL_SPIN_US=${spin:-${UNETMAP_POLL_SPIN_US:-20}} taskset -c $C_HOST \
+		timeout -s INT $((WARM + SECS)) "$PKTGEN" -i "netmap:$name{$k" -f ping -w 0 \
+		>"$dir/ping$k.log" 2>&1
+	RESULT=$(rtt_parse "$dir/ping$k.log") && return 0
+	REASON="no RTT report: $(grep -h -i -m1 -E 'error|cannot|invalid' "$dir/ping$k.log" |
+		head -c 140)"
+	return 2
+}
+
 pt_round() {	# MODE (zc|copy)
-	local mode=$1 dir=$WORK/pt$((SEQ += 1)) name=vmb$$p$SEQ opt= size rc ids=()
+	local mode=$1 dir=$WORK/pt$((SEQ += 1)) name=vmb$$p$SEQ opt= size ids=() ports vec=4 rc
 	for size in 60 1514; do sel "pt-$mode-$size" && ids+=("$size"); done
+	[ "$mode" = zc ] && sel pt-rtt && ids+=(rtt)
+	[ "$mode" = zc ] && sel pt-rtt-sleep && ids+=(rtt-sleep)
 	[ ${#ids[@]} -gt 0 ] || return 0
 	mkdir -p "$dir"
 	[ "$mode" = copy ] && opt=-c
-	if ! "$NMVM" export -s "$dir/vm.sock" -n "bench-$mode" "$name}1" "$name}2" \
+	ports=("$name}1" "$name}2")
+	[ "$mode" = zc ] && ports+=("$name}3" "$name}4") && vec=8
+	pt_id() { case $1 in rtt*) echo "pt-$1" ;; *) echo "pt-$mode-$1" ;; esac; }
+	if ! "$NMVM" export -s "$dir/vm.sock" -n "bench-$mode" "${ports[@]}" \
 			>"$dir/export.log" 2>&1; then
 		REASON="export failed: $(head -c 160 "$dir/export.log")"
-		for size in "${ids[@]}"; do record "pt-$mode-$size" 2; done
+		for size in "${ids[@]}"; do record "$(pt_id "$size")" 2; done
 		return
 	fi
 	cat >"$dir/run.sh" <<EOF
 #!/bin/sh
+if [ $vec -eq 8 ]; then
+	./pkt-gen -i 'netmap:$name}3' -f pong -w 0 >pong3.log 2>&1 &
+	UNETMAP_POLL_SPIN_US=0 ./pkt-gen -i 'netmap:$name}4' -f pong -w 0 >pong4.log 2>&1 &
+	# bound before the host pings
+	while ! grep -q Ready pong3.log || ! grep -q Ready pong4.log; do sleep 0.1; done
+	sleep 1
+fi
 ./nm-filter $opt -i 'netmap:$name}1' -i 'netmap:$name}2' >f.log 2>&1 &
 while ! grep -q zerocopy f.log; do sleep 0.1; done
 echo "FILTER \$(grep -o 'zerocopy [a-z]*' f.log)"
 wait
 EOF
 	boot_guest "$dir" "$dir/run.sh" --add "$WORK/guest/netmapd" --add "$WORK/guest/nm-filter" \
-		--append intel_iommu=on "$dir/run.sh" -- -device intel-iommu \
-		-chardev "socket,id=vm,path=$dir/vm.sock" -device ivshmem-doorbell,chardev=vm,vectors=4
+		--add "$WORK/guest/pkt-gen" --append intel_iommu=on "$dir/run.sh" -- \
+		-device intel-iommu -chardev "socket,id=vm,path=$dir/vm.sock" \
+		-device "ivshmem-doorbell,chardev=vm,vectors=$vec"
 	if ! wait_console "$dir" '^FILTER' 180; then
 		REASON="the guest did not start nm-filter: $(tail -n 3 "$dir/guest.out" | tr '\n' ' ')"
 		kill_guest "$dir"
-		for size in "${ids[@]}"; do record "pt-$mode-$size" 2; done
+		for size in "${ids[@]}"; do record "$(pt_id "$size")" 2; done
 		return
 	fi
 	for size in "${ids[@]}"; do
 		RESULT= REASON=
-		pt_measure "$dir" "$name" "$size"
+		case $size in
+		rtt) pt_rtt "$dir" "$name" 3 ;;
+		rtt-sleep) pt_rtt "$dir" "$name" 4 ;;
+		*) pt_measure "$dir" "$name" "$size" ;;
+		esac
 		rc=$?
-		record "pt-$mode-$size" $rc
+		record "$(pt_id "$size")" $rc
 	done
 	kill_guest "$dir"
 	"$NMVM" unexport -s "$dir/vm.sock" >/dev/null 2>&1
@@ -402,12 +455,12 @@ report() {
 	     "round: ${MAXBUSY}%.  TCG figures are relative only: see bench/README.md, \"VM paths\"."
 	echo "Made by \`bench/vm.sh\` (\`make bench\`); see its header for the method."
 	echo
-	echo "| scenario | what | median Mpps | min–max | runs |"
+	echo "| scenario | what | median | min–max | runs |"
 	echo "|---|---|---|---|---|"
 	for id in "${SELECTED[@]}"; do
 		if [ -n "${VALS[$id]:-}" ]; then
 			read -r m lo hi n <<<"$(echo "${VALS[$id]}" | median)"
-			echo "| $id | ${SC_DESC[$id]} | $m | $lo–$hi | $n |"
+			echo "| $id | ${SC_DESC[$id]} | $m $(unit "$id") | $lo–$hi | $n |"
 		elif [ -n "${SKIPS[$id]:-}" ]; then
 			echo "| $id | ${SC_DESC[$id]} | skipped: ${SKIPS[$id]} | | |"
 		else
@@ -426,7 +479,7 @@ report() {
 	for id in "${SELECTED[@]}"; do
 		if [ -n "${VALS[$id]:-}" ]; then
 			read -r m lo hi n <<<"$(echo "${VALS[$id]}" | median)"
-			echo "RESULT $id Mpps $m $lo $hi $n"
+			echo "RESULT $id $(unit "$id") $m $lo $hi $n"
 		elif [ -n "${SKIPS[$id]:-}" ]; then
 			echo "SKIP $id ${SKIPS[$id]}"
 		else
