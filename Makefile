@@ -10,9 +10,10 @@
 #   make fuzz            the libFuzzer targets, FUZZ_SECS each (tests/fuzz/)
 #   make bench           benchmarks, results in bench/RESULTS.md,
 #                        bench/vale-results.md, bench/vale-modules-results.md,
-#                        bench/xdp-results.md, bench/nfv-results.md and
-#                        bench/monitor-results.md
+#                        bench/xdp-results.md, bench/nfv-results.md,
+#                        bench/monitor-results.md and bench/vm-results.md
 #   make demo            live demo: packets over a pipe between two processes
+#   make demo-vm         the same through a filter in a QEMU guest (passthrough)
 #   make guest           static netmapd, tools and test programs for VM
 #                        guests, in build-guest/ (docs/vm-guests.md)
 #   make install PREFIX=/usr/local [DESTDIR=]
@@ -88,14 +89,14 @@ VMTEST_BIN := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VMTEST_SRC))
 VMODS      := $(patsubst examples/vale-modules/%.c,$(BUILD)/vale-modules/%.so,$(VMOD_SRC))
 VMODT      := $(patsubst tests/vale-modules/%.c,$(BUILD)/tests/vale-modules/%.so,$(VMODT_SRC))
 # what the VM test programs link: netmapd's VM modules and its log
-VM_OBJ     := $(call obj,$(wildcard daemon/vm/*.c) daemon/log.c)
+VM_OBJ     := $(call obj,$(wildcard daemon/vm/ivshmem_*.c) $(VHOST_SRC) daemon/log.c)
 
 # Objects built through chained rules are intermediate to make, which
 # would delete them after the run (and print that after the test summary).
 .SECONDARY:
 
 .PHONY: all test check check-asan bench demo install clean tests guest guest-bins fuzz fuzz-bins \
-	fuzz-seeds deps
+	fuzz-seeds deps demo-vm
 all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN) $(VMODS)
 
 # netmapd's port kinds live in a folder each (daemon/vale/, daemon/nic/,
@@ -162,6 +163,12 @@ $(BUILD)/tests/vale-modules/%.so: $(BUILD)/obj/tests/vale-modules/%.o
 	@mkdir -p $(dir $@)
 	$(CC) -shared $(LDFLAGS_ALL) -o $@ $<
 
+# guest programs that are netmap applications (tests/vm/app_*.c) link
+# libnetmap instead (the shorter stem makes make prefer this rule)
+$(BUILD)/tests/vm/app_%: $(BUILD)/obj/tests/vm/app_%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
 tests: all $(UNIT_BIN) $(INTEG_BIN) $(VMTEST_BIN) $(VMODT)
 
 # Static builds for VM guests, which have no shared libraries
@@ -212,12 +219,16 @@ bench: all
 	BUILD=$(BUILD) bench/xdp.sh --out bench/xdp-results.md
 	BUILD=$(BUILD) bench/nfv.sh --out bench/nfv-results.md
 	BUILD=$(BUILD) bench/monitor.sh --out bench/monitor-results.md
+	BUILD=$(BUILD) bench/vm.sh --out bench/vm-results.md
 
 demo: all
 	scripts/demo.sh $(BUILD)
 
 deps:
 	scripts/install-deps.sh
+# the FOSDEM demo across a VM boundary (docs/passthrough.md)
+demo-vm: all
+	scripts/demo-vm.sh $(BUILD)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include/net $(DESTDIR)$(PREFIX)/include/unetmap \

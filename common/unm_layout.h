@@ -32,6 +32,25 @@
 #define UNM_REGION_MAGIC    0x524d4e55u	/* "UNMR" little-endian */
 #define UNM_REGION_VERSION  1u
 
+/*
+ * The memfd behind a region is larger than the region: a power of two
+ * (QEMU's ivshmem maps the whole file as a PCI BAR, which must be one),
+ * with at least UNM_REGION_TAIL bytes past the region's end.  The tail is
+ * what a passthrough export uses (unm_vm.h: the guest's own area and the
+ * descriptor); it and the padding stay untouched, and cost nothing, in a
+ * region that is never exported (memfds are sparse).
+ */
+#define UNM_REGION_TAIL     (2u << 20)
+
+static inline uint64_t unm_region_file_size(uint64_t region_size)
+{
+	uint64_t need = region_size + UNM_REGION_TAIL, f = 1u << 22;
+
+	while (f < need)
+		f <<= 1;
+	return f;
+}
+
 /* Allocation unit of the if- and ring-pools; netmap rings are 128-aligned. */
 #define UNM_POOL_UNIT       128u
 

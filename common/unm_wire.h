@@ -127,9 +127,31 @@ struct unm_bind_info {
 	uint32_t buf_total;
 	uint64_t nifp_ofs;
 	uint16_t mem_id;
-	uint16_t pad[3];
+	uint16_t flags;		/* UNM_BIND_F_* */
+	uint16_t pad[2];
 	struct unm_bind_ring ring[];
 	/* fds passed: [0] region memfd, then eventfds */
+};
+
+/* bind_info flags */
+#define UNM_BIND_F_VM	0x1u	/* a passthrough port seen from inside a
+				 * guest: struct unm_bind_vm follows ring[]
+				 * (kinds PIPE and HW only) */
+
+/*
+ * The guest side of a passthrough port (unm_vm.h): the region is a PCI
+ * BAR of the ivshmem device, reached through a device descriptor at an
+ * offset, and the rings kick the host by writing the device's doorbell
+ * register instead of an eventfd.
+ */
+struct unm_bind_vm {
+	uint64_t map_ofs;	/* the region starts at this offset of fds[0] */
+	uint64_t bell_ofs;	/* the doorbell register, in fds[bell_fd] */
+	int16_t  bell_fd;	/* index in the passed fds */
+	uint16_t pad[3];
+	uint32_t bell[];	/* per ring of ring[]: the value that kicks the
+				 * other side ((peer << 16) | vector), or
+				 * UINT32_MAX for none */
 };
 
 /*

@@ -171,7 +171,7 @@ static int grant_create(struct nmd_req *r)
 		goto fail;
 	}
 	g->lfd = fd;
-	err = nmd_server_watch(g);
+	err = nmd_server_watch_grant(g);
 	if (err) {
 		unlink(g->path);
 		close(fd);
@@ -190,7 +190,7 @@ fail:
 static void grant_destroy(struct nmd_grant *g)
 {
 	nmd_server_drop_grant_clients(g);
-	nmd_server_unwatch(g);
+	nmd_server_unwatch_grant(g);
 	close(g->lfd);
 	unlink(g->path);
 	nmd_info("revoked %s (granted to %s)", g->path, g->holder);

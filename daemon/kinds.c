@@ -11,6 +11,8 @@ static const struct nmd_port_ops *const kinds[] = {
 	&nmd_null_ops,		/* NR_REG_NULL: netmap's null adapter */
 	&nmd_monitor_ops,	/* NR_MONITOR_TX/RX, NR_ZCOPY_MON: a monitor
 				 * of the port the name resolves to */
+	&nmd_guest_ops,		/* in a guest: the ports its host exported,
+				 * under their host names (x}1 too) */
 	&nmd_pipe_ops,		/* NAME{ID, NAME}ID */
 	&nmd_nullsink_ops,	/* null:NAME */
 	&nmd_vale_ops,		/* valeX:Y, persistent VALE ports */

@@ -270,6 +270,8 @@ int main(int argc, char **argv)
 	nmd_nic_init();
 	nmd_info("listening on %s%s", path, fg ? "" : " (detached)");
 	rc = nmd_server_loop(lfd, idle);
+	nmd_vm_fini();
+	nmd_guest_fini();
 	nmd_nic_fini();
 	nmd_vale_fini();
 	close(lfd);

@@ -92,6 +92,13 @@ void nmd_region_seal(struct nmd_region *rg, const char *holder);
  * there is none, NULL (EPERM) if it is sealed; msg says which. */
 struct nmd_region *nmd_region_join(uint16_t mem_id, char *msg, size_t msglen, int *err);
 void nmd_regions_init(void);
+/* A region whose memory another party provides (a guest's view of a host
+ * region through ivshmem, daemon/vm/guest_port.c): the caller fills rg;
+ * this gives it a mem_id and a wire_id of its own and lists it, pinned,
+ * so that ids stay unique.  nmd_region_forget() takes it off the list;
+ * the memory and the struct stay the caller's. */
+int nmd_region_add_foreign(struct nmd_region *rg);
+void nmd_region_forget(struct nmd_region *rg);
 
 /* ---- ports (port.c; the kinds in their folders) ---- */
 
@@ -328,8 +335,27 @@ int nmd_mon_request(struct nmd_client *c, struct nmd_req *r);
  * returns how many there are. */
 unsigned nmd_mon_hw_targets(struct nmd_port *p, uint32_t ringid, struct unm_mon_ring *out,
 			    unsigned max);
+/* ---- VM passthrough (vm/: export.c on the host, guest_port.c in a
+ * guest; design in common/unm_vm.h and docs/passthrough.md) ---- */
+/* UNM_REQ_VM_EXPORT, _UNEXPORT, _LIST */
+int nmd_vm_request(struct nmd_client *c, struct nmd_req *r);
+bool nmd_vm_busy(void);		/* exports exist */
+void nmd_vm_fini(void);		/* end every export (netmapd stops) */
+/* the guest's kind: ports a host exported to this machine */
+extern const struct nmd_port_ops nmd_guest_ops;
+void nmd_guest_fini(void);
 
 /* ---- server (server.c) ---- */
+/* A descriptor another module wants served by the control thread: cb runs
+ * there, between requests, while fd is readable (level-triggered).  After
+ * nmd_server_unwatch() returns, cb is not called again, even for an event
+ * of the batch being handled, and w may be freed. */
+struct nmd_watch {
+	int fd;
+	void (*cb)(struct nmd_watch *w);
+};
+int nmd_server_watch(struct nmd_watch *w);
+void nmd_server_unwatch(struct nmd_watch *w);
 int nmd_server_listen(const char *path, int *lockfd);
 int nmd_server_loop(int lfd, int idle_exit_sec);
 void nmd_reap_hangups(void);
@@ -359,8 +385,8 @@ bool nmd_grants_exist(void);
 void nmd_grants_fini(void);
 /* server.c, for grant.c: watch / forget a grant's listening socket */
 bool nmd_server_has_loop(void);
-int nmd_server_watch(struct nmd_grant *g);
-void nmd_server_unwatch(struct nmd_grant *g);
+int nmd_server_watch_grant(struct nmd_grant *g);
+void nmd_server_unwatch_grant(struct nmd_grant *g);
 void nmd_server_drop_grant_clients(const struct nmd_grant *g);
 /* the holder of the client whose request runs now (NULL: not a grant's) */
 const char *nmd_current_holder(void);

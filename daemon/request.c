@@ -15,6 +15,7 @@
 #include "unm_nic.h"
 #include "unm_mon.h"
 #include "unm_vale.h"
+#include "unm_vm.h"
 
 /* netmap's bound for a VALE port's extra buffers (128 x 4096), for every
  * port here: linking them touches every buffer (1 GB at 2 KB each), so
@@ -566,6 +567,10 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case UNM_REQ_MON_STATS:
 	case UNM_REQ_MON_TARGETS:
 		return nmd_mon_request(c, r);
+	case UNM_REQ_VM_EXPORT:
+	case UNM_REQ_VM_UNEXPORT:
+	case UNM_REQ_VM_LIST:
+		return nmd_vm_request(c, r);
 	case NETMAP_REQ_SYNC_KLOOP_START:
 	case NETMAP_REQ_SYNC_KLOOP_STOP:
 	case NETMAP_REQ_CSB_ENABLE:

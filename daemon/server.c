@@ -38,6 +38,9 @@ static struct nmd_client *clients;
 static struct nmd_client *buried;	/* dropped during a batch, freed after it */
 static struct nmd_client *serving;	/* the client whose request runs now */
 static int the_ep = -1;
+/* the batch of events being handled, for nmd_server_unwatch() */
+static struct epoll_event *batch;
+static int batch_n;
 static int nclients;
 static uint64_t instance_id;
 static int reserve_fd = -1;		/* spare descriptor for EMFILE (accept) */
@@ -194,6 +197,8 @@ void nmd_reap_hangups(void)
 	for (i = 0; i < n; i++) {
 		struct nmd_client *c = evs[i].data.ptr;
 
+		if ((uintptr_t)c & 1)
+			continue;	/* a watch: the loop serves it */
 		if (c && c->ep_type == NMD_EP_CLIENT && c != serving && !c->dead &&
 		    (evs[i].events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
 			client_drop(the_ep, c, NULL);
@@ -276,7 +281,7 @@ bool nmd_server_has_loop(void)
 	return the_ep >= 0;
 }
 
-int nmd_server_watch(struct nmd_grant *g)
+int nmd_server_watch_grant(struct nmd_grant *g)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = g };
 
@@ -285,10 +290,18 @@ int nmd_server_watch(struct nmd_grant *g)
 	return epoll_ctl(the_ep, EPOLL_CTL_ADD, g->lfd, &ev) < 0 ? -errno : 0;
 }
 
-void nmd_server_unwatch(struct nmd_grant *g)
+void nmd_server_unwatch_grant(struct nmd_grant *g)
 {
-	if (the_ep >= 0)
-		epoll_ctl(the_ep, EPOLL_CTL_DEL, g->lfd, NULL);
+	int i;
+
+	if (the_ep < 0)
+		return;
+	epoll_ctl(the_ep, EPOLL_CTL_DEL, g->lfd, NULL);
+	/* g is freed once we return: forget its pending events of this
+	 * batch (a tagged NULL, which the loop skips) */
+	for (i = 0; i < batch_n; i++)
+		if (batch[i].data.ptr == g)
+			batch[i].data.ptr = (void *)(uintptr_t)1;
 }
 
 void nmd_server_drop_grant_clients(const struct nmd_grant *g)
@@ -551,7 +564,39 @@ void nmd_server_serve_fd(int fd, pid_t pid)
 
 static bool idle(void)
 {
-	return nclients == 0 && nmd_pipe_count() == 0 && !nmd_vale_busy() && !nmd_grants_exist();
+	return nclients == 0 && nmd_pipe_count() == 0 && !nmd_vale_busy() && !nmd_grants_exist() &&
+	       !nmd_vm_busy();
+}
+
+/*
+ * Watches: descriptors of other modules (the ivshmem servers of VM
+ * exports) served by this thread, so that what their callbacks do to
+ * ports and regions never races a request.  Their epoll data is the
+ * watch's address with the low bit set (clients' are plain pointers).
+ */
+int nmd_server_watch(struct nmd_watch *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	if (the_ep < 0)
+		return -ENOTCONN;
+	ev.data.ptr = (void *)((uintptr_t)w | 1);
+	return epoll_ctl(the_ep, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
+void nmd_server_unwatch(struct nmd_watch *w)
+{
+	void *tag = (void *)((uintptr_t)w | 1);
+	int i;
+
+	if (the_ep < 0)
+		return;
+	epoll_ctl(the_ep, EPOLL_CTL_DEL, w->fd, NULL);
+	/* the watch may be freed once we return: forget its pending events
+	 * (a tagged NULL, which the loop skips) */
+	for (i = 0; i < batch_n; i++)
+		if (batch[i].data.ptr == tag)
+			batch[i].data.ptr = (void *)(uintptr_t)1;
 }
 
 int nmd_server_loop(int lfd, int idle_exit_sec)
@@ -579,17 +624,26 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 			nmd_err("epoll_wait: %s", strerror(errno));
 			break;
 		}
+		batch = evs;
+		batch_n = n > 0 ? n : 0;
 		for (i = 0; i < n; i++) {
 			struct nmd_client *c = evs[i].data.ptr;
 
-			if (!c)
+			if ((uintptr_t)c & 1) {
+				struct nmd_watch *w = (void *)((uintptr_t)c & ~(uintptr_t)1);
+
+				if (w)		/* NULL: it went away (unwatch) */
+					w->cb(w);
+			} else if (!c) {
 				client_accept(ep, lfd, NULL);
-			else if (c->ep_type == NMD_EP_GRANT)
+			} else if (c->ep_type == NMD_EP_GRANT) {
 				client_accept(ep, ((struct nmd_grant *)(void *)c)->lfd,
 					      (struct nmd_grant *)(void *)c);
-			else if (!c->dead)
+			} else if (!c->dead) {
 				client_serve(ep, c);
+			}
 		}
+		batch_n = 0;
 		free_buried();
 		if (!idle()) {
 			idle_since = time(NULL);

@@ -58,6 +58,8 @@ struct unm_map {
 	uint64_t region_id;
 	char *base;
 	size_t size;
+	uint64_t file_ofs;	/* where the region starts in memfd (a guest's
+				 * device descriptor: the BAR's offset) */
 	int memfd;		/* kept for the application's own mmap() */
 	int refs;
 	struct unm_map *next;
@@ -79,6 +81,9 @@ struct unm_ring {
 	uint64_t busy_owner;		/* sync lock: the other owner we saw, */
 	uint64_t busy_since;		/*   and since when (ns, monotonic) */
 	int kick_fd;			/* eventfd of the other side's sleepers */
+	bool bell_on;			/* in a guest: kick the host with the
+					 * doorbell instead (vm_guest.c) */
+	uint32_t bell_val;		/*   the doorbell value that does it */
 	struct unm_port *port;
 	void *priv;			/* per-kind state (NIC sockets' rings) */
 	uint16_t id;			/* index within its direction (trusted) */
@@ -109,6 +114,13 @@ struct unm_port {
 	bool broken;			/* a reply timed out: connection unusable */
 	bool peer_hup;			/* UNETMAP_PEER_HUP: poll() says POLLHUP
 					 * when a pipe's other end went away */
+	/* a passthrough port in a guest (vm_guest.c): the device's doorbell
+	 * register, mapped, or reached with pwrite() on bell_fd */
+	volatile uint32_t *bell_reg;
+	void *bell_map;
+	size_t bell_maplen;
+	int bell_fd;
+	uint64_t bell_ofs;
 };
 
 /*
@@ -174,6 +186,13 @@ void unm_dev_unbind_local(struct unm_port *p);
 /* a descriptor this process did not open (SCM_RIGHTS, exec): if it is a
  * connection to our netmapd, set it up from its binding (dev_adopt.c) */
 struct unm_port *unm_dev_adopt(int fd);
+
+/* passthrough ports seen from a guest (vm_guest.c) */
+int unm_vm_parse(const struct unm_bind_info *bi, size_t len, unsigned nfds,
+		 const struct unm_bind_vm **out);
+int unm_vm_bind(struct unm_port *p, const struct unm_bind_vm *vm, const int *fds);
+void unm_vm_unbind(struct unm_port *p);
+void unm_vm_kick(const struct unm_ring *r);
 
 /* sync (sync.c) */
 int unm_txsync(struct unm_ring *r);

@@ -151,8 +151,11 @@ void unm_kick(struct unm_ring *r, _Atomic uint32_t *sleep_flag)
 	 * and its index re-check (unm_port_arm). */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(sleep_flag, memory_order_relaxed) &&
-	    atomic_exchange_explicit(sleep_flag, 0, memory_order_relaxed) && r->kick_fd >= 0) {
-		if (write(r->kick_fd, &one, sizeof(one)) < 0) {
+	    atomic_exchange_explicit(sleep_flag, 0, memory_order_relaxed)) {
+		if (r->bell_on) {
+			/* in a guest: the host's eventfd is behind the doorbell */
+			unm_vm_kick(r);
+		} else if (r->kick_fd >= 0 && write(r->kick_fd, &one, sizeof(one)) < 0) {
 			/* EAGAIN: counter saturated, the sleeper is awake anyway */
 		}
 	}

@@ -322,6 +322,12 @@ static int pipe_open(struct nmd_client *c, const char *name, struct nmreq_regist
 		return err;
 	pp = pipe_find(pa, id);
 	if (!pp) {
+		/* a sealed region (VM passthrough of some of these pipes)
+		 * takes no new ones: its holder would share them */
+		if (!nmd_region_shareable(pa->rg, msg, msglen)) {
+			parent_put(pa);
+			return -EPERM;
+		}
 		if (pa->npipes >= PIPE_MAX_PER_PARENT) {
 			snprintf(msg, msglen, "too many pipes on '%s' (max %d)",
 				 parent, PIPE_MAX_PER_PARENT);
