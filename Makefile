@@ -1,13 +1,19 @@
 # unetmap — top-level build.  Plain GNU make; no configure step.
 #
-#   make                 libnetmap (.a, .so), netmapd, tools
+#   make                 libnetmap (.a, .so), netmapd, tools, VALE module
+#                        examples (build/vale-modules/*.so)
+#   make deps            install the Debian packages it needs (through sudo
+#                        when not root; scripts/install-deps.sh)
 #   make test            build everything and run the whole suite
 #   make check-asan      the same suite built with ASan + UBSan (in build-asan/)
 #   make check           both passes, one summary line (what CI runs)
 #   make fuzz            the libFuzzer targets, FUZZ_SECS each (tests/fuzz/)
 #   make bench           benchmarks, results in bench/RESULTS.md,
-#                        bench/xdp-results.md and bench/nfv-results.md
+#                        bench/vale-results.md, bench/vale-modules-results.md,
+#                        bench/xdp-results.md, bench/nfv-results.md,
+#                        bench/monitor-results.md and bench/vm-results.md
 #   make demo            live demo: packets over a pipe between two processes
+#   make demo-vm         the same through a filter in a QEMU guest (passthrough)
 #   make guest           static netmapd, tools and test programs for VM
 #                        guests, in build-guest/ (docs/vm-guests.md)
 #   make install PREFIX=/usr/local [DESTDIR=]
@@ -60,6 +66,8 @@ TOOL_DIRS  := $(sort $(patsubst tools/%/,%,$(dir $(wildcard tools/*/*.c))))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 INTEG_SRC  := $(sort $(wildcard tests/integration/*.c))
 BENCH_SRC  := $(sort $(wildcard bench/src/*.c))
+VMOD_SRC   := $(sort $(wildcard examples/vale-modules/*.c))
+VMODT_SRC  := $(sort $(wildcard tests/vale-modules/*.c))
 VMTEST_SRC := $(sort $(wildcard tests/vm/*.c))
 FUZZ_SRC   := $(sort $(filter-out tests/fuzz/seeds.c,$(wildcard tests/fuzz/*.c)))
 
@@ -76,16 +84,20 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN  := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRC))
 BENCH_BIN  := $(patsubst bench/src/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 VMTEST_BIN := $(patsubst tests/vm/%.c,$(BUILD)/tests/vm/%,$(VMTEST_SRC))
-# what the VM test programs link: netmapd's ivshmem modules and its log
-VM_OBJ     := $(call obj,$(wildcard daemon/vm/ivshmem_*.c) daemon/log.c)
+# VALE switch modules (docs/vale-modules.md): the examples, and the
+# misbehaving ones the tests load
+VMODS      := $(patsubst examples/vale-modules/%.c,$(BUILD)/vale-modules/%.so,$(VMOD_SRC))
+VMODT      := $(patsubst tests/vale-modules/%.c,$(BUILD)/tests/vale-modules/%.so,$(VMODT_SRC))
+# what the VM test programs link: netmapd's VM modules and its log
+VM_OBJ     := $(call obj,$(wildcard daemon/vm/ivshmem_*.c) $(VHOST_SRC) daemon/log.c)
 
 # Objects built through chained rules are intermediate to make, which
 # would delete them after the run (and print that after the test summary).
 .SECONDARY:
 
 .PHONY: all test check check-asan bench demo install clean tests guest guest-bins fuzz fuzz-bins \
-	fuzz-seeds
-all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN)
+	fuzz-seeds deps demo-vm
+all: $(LIBA) $(LIBSO) $(NETMAPD) $(TOOLS) $(BENCH_BIN) $(VMODS)
 
 # netmapd's port kinds live in a folder each (daemon/vale/, daemon/nic/,
 # ...) and include the core's nmd.h
@@ -143,7 +155,21 @@ $(BUILD)/tests/vm/%: $(BUILD)/obj/tests/vm/%.o $(VM_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
-tests: all $(UNIT_BIN) $(INTEG_BIN) $(VMTEST_BIN)
+# A module sees nothing of unetmap but <unetmap/vale_module.h>.
+$(BUILD)/vale-modules/%.so: $(BUILD)/obj/examples/vale-modules/%.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $<
+$(BUILD)/tests/vale-modules/%.so: $(BUILD)/obj/tests/vale-modules/%.o
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS_ALL) -o $@ $<
+
+# guest programs that are netmap applications (tests/vm/app_*.c) link
+# libnetmap instead (the shorter stem makes make prefer this rule)
+$(BUILD)/tests/vm/app_%: $(BUILD)/obj/tests/vm/app_%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+tests: all $(UNIT_BIN) $(INTEG_BIN) $(VMTEST_BIN) $(VMODT)
 
 # Static builds for VM guests, which have no shared libraries
 guest:
@@ -189,19 +215,31 @@ fuzz-seeds: $(BUILD)/obj/tests/fuzz/seeds.o
 bench: all
 	BUILD=$(BUILD) bench/run.sh
 	BUILD=$(BUILD) bench/vale.sh --out bench/vale-results.md
+	BUILD=$(BUILD) bench/vale-modules.sh --out bench/vale-modules-results.md
 	BUILD=$(BUILD) bench/xdp.sh --out bench/xdp-results.md
 	BUILD=$(BUILD) bench/nfv.sh --out bench/nfv-results.md
+	BUILD=$(BUILD) bench/monitor.sh --out bench/monitor-results.md
+	BUILD=$(BUILD) bench/vm.sh --out bench/vm-results.md
 
 demo: all
 	scripts/demo.sh $(BUILD)
 
+deps:
+	scripts/install-deps.sh
+# the FOSDEM demo across a VM boundary (docs/passthrough.md)
+demo-vm: all
+	scripts/demo-vm.sh $(BUILD)
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include/net $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	install -d $(DESTDIR)$(PREFIX)/include/net $(DESTDIR)$(PREFIX)/include/unetmap \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/unetmap/vale-modules \
 		$(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
 		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 644 include/net/netmap.h include/net/netmap_user.h include/net/netmap_legacy.h \
 		include/net/netmap_virt.h $(DESTDIR)$(PREFIX)/include/net/
 	install -m 644 include/libnetmap.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/unetmap/vale_module.h $(DESTDIR)$(PREFIX)/include/unetmap/
+	for m in $(VMODS); do install -m 644 $$m $(DESTDIR)$(PREFIX)/lib/unetmap/vale-modules/; done
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libnetmap.so.$(ABI_MAJOR) $(DESTDIR)$(PREFIX)/lib/libnetmap.so

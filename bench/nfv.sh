@@ -157,10 +157,13 @@ pps_samples() {
 		printf "%.6f\n", s * m / 1e6
 	}' "$1"
 }
-# mean of the non-zero samples 2..K+1 on stdin (the first is partial)
+# mean of the non-zero samples 2..K+1 on stdin (the first is partial); a
+# one-second run (--quick: only "does it still work") takes the one sample
+# a busy host may leave it
 steady() {
 	awk -v k="$1" '$1 > 0 { v[++n] = $1 } END {
 		b = (n >= k + 1) ? k + 1 : n - 1
+		if (b < 2 && k == 1 && n >= 1) { printf "%.3f\n", v[n]; exit 0 }
 		if (b < 2) exit 1
 		for (i = 2; i <= b; i++) s += v[i]
 		printf "%.3f\n", s / (b - 1) }'

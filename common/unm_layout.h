@@ -32,6 +32,25 @@
 #define UNM_REGION_MAGIC    0x524d4e55u	/* "UNMR" little-endian */
 #define UNM_REGION_VERSION  1u
 
+/*
+ * The memfd behind a region is larger than the region: a power of two
+ * (QEMU's ivshmem maps the whole file as a PCI BAR, which must be one),
+ * with at least UNM_REGION_TAIL bytes past the region's end.  The tail is
+ * what a passthrough export uses (unm_vm.h: the guest's own area and the
+ * descriptor); it and the padding stay untouched, and cost nothing, in a
+ * region that is never exported (memfds are sparse).
+ */
+#define UNM_REGION_TAIL     (2u << 20)
+
+static inline uint64_t unm_region_file_size(uint64_t region_size)
+{
+	uint64_t need = region_size + UNM_REGION_TAIL, f = 1u << 22;
+
+	while (f < need)
+		f <<= 1;
+	return f;
+}
+
 /* Allocation unit of the if- and ring-pools; netmap rings are 128-aligned. */
 #define UNM_POOL_UNIT       128u
 
@@ -61,9 +80,9 @@ struct unm_region_hdr {
  *
  * Lines 0 and 3 are written by the sync code of the processes bound to
  * this ring (line 3 under `lock`).  Line 1 is written by the ring's
- * "hardware" (netmapd's switch, a NIC engine); a pipe's hardware is the
- * peer end's sync code, which reads the peer's line 0 instead.  Line 2 is
- * written by netmapd.
+ * "hardware" (netmapd's switch, a NIC engine, a monitor's producers); a
+ * pipe's hardware is the peer end's sync code, which reads the peer's
+ * line 0 instead.  Line 2 is written by netmapd.
  *
  * Cross-party protocol (Dekker with event suppression, as in virtio):
  *   producer:  store index (release); full fence; if sleep flag: xchg it
@@ -86,11 +105,25 @@ struct unm_ring_ctl {
 	_Atomic uint32_t hw_idx;	/* TX: slots before it are consumed.
 					 * RX: slots before it are filled. */
 	_Atomic uint32_t hw_sleep;	/* hardware is idle: kick it on publish */
-	uint8_t  pad1[64 - 2 * 4];
+	/* A monitor's RX rings have several producers: every process that
+	 * syncs a monitored ring, and netmapd's switch.  They share the
+	 * hardware role through a try-lock and count what they could not
+	 * mirror (common/unm_mon.c).  All of it lives in the monitor's
+	 * memory: the monitor can falsify it, which only misleads itself. */
+	_Atomic uint64_t hw_lock;	/* 0 free, else the producer holding
+					 * it (unm_owner_self()) */
+	_Atomic uint64_t hw_pkts;	/* frames mirrored */
+	_Atomic uint64_t hw_drops;	/* frames not mirrored: ring full */
+	_Atomic uint64_t hw_busy;	/* frames not mirrored: hw_lock held */
+	uint8_t  pad1[64 - 2 * 4 - 4 * 8];
 
-	/* line 2: netmapd */
+	/* line 2: netmapd; every sync reads it */
 	_Atomic uint32_t state;		/* UNM_RING_* flags */
-	uint8_t  pad2[64 - 4];
+	_Atomic uint32_t mon_gen;	/* bumped when the monitors this ring
+					 * feeds change: its binders ask netmapd
+					 * for the new list (lib/mon.c); beside
+					 * state, it costs a sync no other line */
+	uint8_t  pad2[64 - 2 * 4];
 
 	/* line 3: private to the binders' sync code, under lock; kept apart
 	 * from line 0 so that the other side's reads of app_idx do not
@@ -118,6 +151,9 @@ struct unm_ring_ctl {
 #define UNM_RING_REVOKED    0x8u	/* the binding was taken away (its grant
 					 * revoked): syncs fail with ENXIO,
 					 * poll() says POLLERR */
+#define UNM_RING_ORPHAN     0x10u	/* monitor: the monitored port left
+					 * netmap mode; rxsync fails with EIO
+					 * (after handing over what came) */
 
 #define UNM_RING_CTL_SIZE   256u
 #define UNM_RING_HDR_SIZE   256u	/* offsetof(struct netmap_ring, slot) */

@@ -92,3 +92,15 @@ const char *unm_nic_mode_str(uint64_t mode, char *buf, size_t len)
 		snprintf(buf, len, "auto");
 	return buf;
 }
+
+const char *unm_nic_mode_desc(uint64_t mode)
+{
+	if (mode & NR_UNM_NIC_EMULATED)
+		return "emulated (AF_PACKET)";
+	if (mode & NR_UNM_NIC_NATIVE)
+		return mode & NR_UNM_NIC_ZEROCOPY ? "AF_XDP, native XDP, zero copy" :
+						    "AF_XDP, native XDP, copy mode";
+	if (mode & NR_UNM_NIC_GENERIC)
+		return "AF_XDP, generic XDP, copy mode";
+	return "unknown";
+}

@@ -24,7 +24,9 @@
 #include <stddef.h>
 #include <net/netmap.h>
 
-#define UNM_NIC_MAGIC 0x43494e55u	/* "UNIC" */
+/* Changes with the layout below: a library that expects another one
+ * finds no NIC part in the reply and refuses the bind (EPROTO). */
+#define UNM_NIC_MAGIC 0x32494e55u	/* "UNI2" */
 
 /* unm_bind_nic.flags */
 #define UNM_NIC_F_NEED_WAKEUP 0x1u	/* XDP: bound with XDP_USE_NEED_WAKEUP */
@@ -39,7 +41,18 @@ struct unm_nic_ring {
 				 * a netmap TX ring) or RX ring (RX) */
 	uint32_t umem_entries;	/* XDP: entries of the completion (TX) or
 				 * fill (RX) ring */
-	uint32_t pad;
+	/*
+	 * XDP RX: buffers the ring lends the kernel beyond its slots'
+	 * (netmapd posted them to the fill ring before the slots' own).
+	 * Their indices are an array of spare_n uint32_t at region offset
+	 * spare_ofs, in the order the kernel will return them: rxsync
+	 * exchanges the buffer of the slot a frame fills with the array's
+	 * oldest entry (cursor in the control block's kx[1]), so that the
+	 * slots and the array together always own every buffer exactly
+	 * once; netmapd frees the array's buffers with the port.
+	 */
+	uint32_t spare_n;
+	uint64_t spare_ofs;
 };
 
 struct unm_bind_nic {
@@ -61,6 +74,54 @@ struct unm_bind_nic {
 	uint32_t blk_nr;
 	struct unm_nic_ring ring[];
 };
+
+/*
+ * UNM_REQ_NIC_INFO - unetmap's own control request (NIOCCTRL, like
+ * netmap's): how an open netmap:IFNAME port reaches its interface, and
+ * what the kernel dropped on its way to the port's rings, the numbers
+ * netmap users diagnose losses with (pkt-gen prints them after its
+ * summary, vale-ctl -s for interfaces attached to a switch).  REGISTER
+ * leaves nr_flags as the caller sent them, as netmap does, so this is
+ * where the mode in use is told.
+ *
+ *	struct nmreq_header hdr;
+ *	struct unm_nic_info ni;
+ *	nmreq_header_init(&hdr, UNM_REQ_NIC_INFO, &ni);
+ *	strcpy(hdr.nr_name, "eth0");	or "vale0:eth0", an attached one
+ *	ioctl(fd, NIOCCTRL, &hdr);
+ *
+ * The name is an interface of the caller's network namespace with a
+ * netmap port open on it (by any process), or "valeX:IFNAME" of an
+ * interface attached to switch valeX.  Errors: ENXIO no such open port
+ * or attachment.  Counters cover every queue, since the port was opened.
+ * The type sits far above netmap's own request numbers, as
+ * UNM_REQ_VALE_STATS does (unm_vale.h).
+ */
+#define UNM_REQ_NIC_INFO	0x7e10
+
+struct unm_nic_info {
+	uint64_t mode;		/* NR_UNM_NIC_* bits of the mode in use */
+	uint32_t queues;	/* ring pairs (interface queues) */
+	uint32_t slots;		/* slots per ring */
+	uint32_t rx_spares;	/* AF_XDP: receive buffers per queue beyond
+				 * the RX ring's slots */
+	uint32_t pad;
+	uint64_t rx_drops;	/* frames the kernel took for the port and
+				 * dropped: AF_XDP no buffer (fill ring
+				 * empty), RX ring full, or too long;
+				 * AF_PACKET no room in the receive ring */
+	uint64_t rx_ring_full;	/* AF_XDP: of those, RX ring full */
+	uint64_t rx_fill_empty;	/* AF_XDP: times the kernel wanted a buffer
+				 * and found the fill ring empty */
+	uint64_t rx_invalid;	/* AF_XDP: fill ring entries it refused */
+	uint64_t tx_invalid;	/* AF_XDP: TX descriptors it refused */
+};
+
+_Static_assert(sizeof(struct unm_nic_info) == 64, "unm_nic_info is 64 bytes");
+
+/* What a mode means, for people: "AF_XDP, native XDP, copy mode",
+ * "emulated (AF_PACKET)", ...; "unknown" for no mode. */
+const char *unm_nic_mode_desc(uint64_t mode);
 
 /* Names of the mode words, for messages: "native", "generic+copy", ... */
 const char *unm_nic_mode_str(uint64_t mode, char *buf, size_t len);

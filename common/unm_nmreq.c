@@ -4,7 +4,10 @@
 #include <net/netmap.h>
 
 #include "unm_nmreq.h"
+#include "unm_nic.h"
+#include "unm_mon.h"
 #include "unm_vale.h"
+#include "unm_vm.h"
 
 int unm_nmreq_body_size(uint16_t t)
 {
@@ -25,10 +28,17 @@ int unm_nmreq_body_size(uint16_t t)
 	case NETMAP_REQ_SYNC_KLOOP_STOP:	return 0;
 	case NETMAP_REQ_CSB_ENABLE:		return 0;
 	case UNM_REQ_VALE_STATS:		return sizeof(struct unm_vale_stats);
+	case UNM_REQ_VALE_MODULE:		return sizeof(struct unm_vale_module_req);
 	case UNM_REQ_PORT_SEAL:			return sizeof(struct unm_port_seal);
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
 	case UNM_REQ_VALE_VHOST:		return sizeof(struct unm_vale_vhost);
+	case UNM_REQ_NIC_INFO:			return sizeof(struct unm_nic_info);
+	case UNM_REQ_MON_STATS:			return sizeof(struct unm_mon_stats);
+	case UNM_REQ_MON_TARGETS:		return sizeof(struct unm_mon_targets);
+	case UNM_REQ_VM_EXPORT:			return sizeof(struct unm_vm_export);
+	case UNM_REQ_VM_UNEXPORT:		return sizeof(struct unm_vm_unexport);
+	case UNM_REQ_VM_LIST:			return sizeof(struct unm_vm_list);
 	default:				return -1;
 	}
 }

@@ -39,8 +39,10 @@ struct unm_vale_stats {
 	uint64_t tx_drops;	/* frames taken from the TX rings and dropped
 				 * at once: shorter than 14 bytes, more than
 				 * NETMAP_MAX_FRAGS fragments, NS_INDIRECT,
-				 * learned destination == source, or the port
-				 * is attached to no switch */
+				 * learned destination == source, the port
+				 * is attached to no switch, or the switch's
+				 * module dropped it (NM_BDG_NOPORT or an
+				 * invalid verdict) */
 	uint64_t errors;	/* impossible values the port's own process
 				 * wrote in shared memory (indices, buffer
 				 * numbers), ignored by the switch */
@@ -155,5 +157,55 @@ struct unm_vale_vhost {
 };
 
 _Static_assert(sizeof(struct unm_vale_vhost) % 8 == 0, "request bodies are 8-byte multiples");
+
+/*
+ * UNM_REQ_VALE_MODULE - the forwarding logic of switch nr_name ("vale0",
+ * or any "vale0:port"): load a module into it, go back to the built-in
+ * learning bridge, or ask what runs and its verdict counters
+ * (docs/vale-modules.md, vale-ctl --module).
+ *
+ *  cmd UNM_VALE_MOD_INFO	fills the outputs
+ *  cmd UNM_VALE_MOD_LOAD	path (absolute) and args in; the switch is
+ *				created if it does not exist, and lives while
+ *				the module is loaded or it has ports.  The
+ *				module replaces the one running, between two
+ *				batches of every forwarding thread
+ *  cmd UNM_VALE_MOD_UNLOAD	back to the built-in learning bridge, with
+ *				an empty learning table (as netmap's regops
+ *				with no ops); nothing to do is no error
+ * Outputs (every command): name ("builtin" for the learning bridge),
+ * path and args ("" for the built-in), abi (netmapd's), and the verdicts
+ * of the logic that runs since it was installed: frames sent to one port,
+ * broadcast, dropped (NM_BDG_NOPORT), and invalid verdicts (dropped too).
+ *
+ * Errors: EINVAL bad switch name, relative path, unknown cmd, or a module
+ * with no lookup function; ENXIO no such switch (INFO, UNLOAD); ENOENT no
+ * such file; EPERM the file or a directory above it could have been
+ * written by someone netmapd does not trust (netmapd as root: anyone but
+ * root; otherwise anyone but its user and root); ENOEXEC not a loadable
+ * shared object, or no symbol unm_vale_module; EPROTONOSUPPORT built for
+ * another module ABI; ENOMEM too many switches; any error the module's
+ * init returns.  The reason is in the reply text.  On every error the
+ * switch keeps forwarding with the logic it had.
+ */
+#define UNM_REQ_VALE_MODULE	0x7e07
+
+#define UNM_VALE_MOD_INFO	0
+#define UNM_VALE_MOD_LOAD	1
+#define UNM_VALE_MOD_UNLOAD	2
+
+struct unm_vale_module_req {
+	uint32_t cmd;
+	uint32_t abi;		/* out: netmapd's UNM_VALE_MODULE_ABI */
+	char path[1024];
+	char args[512];
+	char name[64];		/* out */
+	uint64_t forwarded;	/* out: verdict counters */
+	uint64_t broadcast;
+	uint64_t dropped;
+	uint64_t invalid;
+};
+
+_Static_assert(sizeof(struct unm_vale_module_req) == 1640, "unm_vale_module_req is 1640 bytes");
 
 #endif /* UNM_VALE_H */

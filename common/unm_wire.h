@@ -24,7 +24,7 @@
 /* Covers the message formats and the region layout (unm_layout.h): any
  * change to either bumps it, so a library never drives rings laid out by
  * a netmapd of another version (the connection fails with EPROTO). */
-#define UNM_WIRE_VERSION  4u
+#define UNM_WIRE_VERSION  5u
 #define UNM_WIRE_MAX      (64u * 1024u)	/* largest message, header included */
 #define UNM_WIRE_MAXFDS   64u	/* NIC binds pass one socket per queue */
 
@@ -99,6 +99,9 @@ enum unm_port_kind {
 				 * struct unm_bind_nic follows (unm_nic.h) */
 	UNM_KIND_PACKET   = 6,	/* netmap:IFNAME over AF_PACKET (emulated);
 				 * a struct unm_bind_nic follows */
+	UNM_KIND_MONITOR  = 7,	/* a monitor: its RX rings are filled by
+				 * the monitored port's producers (ctl
+				 * line 1), its TX ring fails with EIO */
 };
 
 struct unm_bind_ring {
@@ -124,9 +127,31 @@ struct unm_bind_info {
 	uint32_t buf_total;
 	uint64_t nifp_ofs;
 	uint16_t mem_id;
-	uint16_t pad[3];
+	uint16_t flags;		/* UNM_BIND_F_* */
+	uint16_t pad[2];
 	struct unm_bind_ring ring[];
 	/* fds passed: [0] region memfd, then eventfds */
+};
+
+/* bind_info flags */
+#define UNM_BIND_F_VM	0x1u	/* a passthrough port seen from inside a
+				 * guest: struct unm_bind_vm follows ring[]
+				 * (kinds PIPE and HW only) */
+
+/*
+ * The guest side of a passthrough port (unm_vm.h): the region is a PCI
+ * BAR of the ivshmem device, reached through a device descriptor at an
+ * offset, and the rings kick the host by writing the device's doorbell
+ * register instead of an eventfd.
+ */
+struct unm_bind_vm {
+	uint64_t map_ofs;	/* the region starts at this offset of fds[0] */
+	uint64_t bell_ofs;	/* the doorbell register, in fds[bell_fd] */
+	int16_t  bell_fd;	/* index in the passed fds */
+	uint16_t pad[3];
+	uint32_t bell[];	/* per ring of ring[]: the value that kicks the
+				 * other side ((peer << 16) | vector), or
+				 * UINT32_MAX for none */
 };
 
 /*

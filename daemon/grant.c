@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "nmd.h"
+#include "unm_nic.h"
+#include "unm_mon.h"
 #include "unm_vale.h"
 
 #define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
@@ -60,10 +62,24 @@ int nmd_grant_check(const struct nmd_client *c, struct nmd_req *r)
 		}
 		break;
 	}
+	case UNM_REQ_NIC_INFO:
+		/* the interfaces of the holder's own network namespace */
+		if (!(g->flags & UNM_GRANT_NIC))
+			FAIL(r, EPERM, "this socket (granted to %s) cannot open interfaces",
+			     g->holder);
+		return 0;
 	case NETMAP_REQ_PORT_INFO_GET:
 	case NETMAP_REQ_POOLS_INFO_GET:
 	case NETMAP_REQ_PORT_HDR_GET:
 	case UNM_REQ_VALE_STATS:
+		break;
+	case UNM_REQ_MON_TARGETS:
+		/* the monitors of the client's own binding (the host may
+		 * monitor the ports it granted): no name to check */
+		return 0;
+	case UNM_REQ_MON_STATS:
+		if (((const struct unm_mon_stats *)r->body)->flags & UNM_MON_SELF)
+			return 0;	/* its own monitor */
 		break;
 	default:
 		FAIL(r, EPERM, "this socket (granted to %s) allows no request of type %u", g->holder,
@@ -128,7 +144,7 @@ static int grant_create(struct nmd_req *r)
 		*slash = '\0';
 	err = unm_socket_dir_ok(dir, geteuid(), why, sizeof(why));
 	if (err)
-		FAIL(r, -err, "cannot grant %s: %s", q->path, why);
+		FAIL(r, -err, "cannot grant %.100s: %.140s", q->path, why);
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
@@ -155,7 +171,7 @@ static int grant_create(struct nmd_req *r)
 		goto fail;
 	}
 	g->lfd = fd;
-	err = nmd_server_watch(g);
+	err = nmd_server_watch_grant(g);
 	if (err) {
 		unlink(g->path);
 		close(fd);
@@ -174,7 +190,7 @@ fail:
 static void grant_destroy(struct nmd_grant *g)
 {
 	nmd_server_drop_grant_clients(g);
-	nmd_server_unwatch(g);
+	nmd_server_unwatch_grant(g);
 	close(g->lfd);
 	unlink(g->path);
 	nmd_info("revoked %s (granted to %s)", g->path, g->holder);

@@ -53,7 +53,7 @@ static void usage(FILE *fp)
 		"                        application does not say (@conf:nic=): auto\n"
 		"                        (default), or native, generic, emulated,\n"
 		"                        zerocopy, copy, joined with '+'\n"
-		"      --nic-bufs N      buffers of a process's NIC region (default 16384;\n"
+		"      --nic-bufs N      buffers of a process's NIC region (default 32768;\n"
 		"                        AF_XDP pins them)\n"
 		"      --no-nic          serve no network interfaces (netmap:IFNAME is\n"
 		"                        ENXIO); needs no privilege then\n"
@@ -270,6 +270,8 @@ int main(int argc, char **argv)
 	nmd_nic_init();
 	nmd_info("listening on %s%s", path, fg ? "" : " (detached)");
 	rc = nmd_server_loop(lfd, idle);
+	nmd_vm_fini();
+	nmd_guest_fini();
 	nmd_nic_fini();
 	nmd_vale_fini();
 	close(lfd);

@@ -92,6 +92,13 @@ void nmd_region_seal(struct nmd_region *rg, const char *holder);
  * there is none, NULL (EPERM) if it is sealed; msg says which. */
 struct nmd_region *nmd_region_join(uint16_t mem_id, char *msg, size_t msglen, int *err);
 void nmd_regions_init(void);
+/* A region whose memory another party provides (a guest's view of a host
+ * region through ivshmem, daemon/vm/guest_port.c): the caller fills rg;
+ * this gives it a mem_id and a wire_id of its own and lists it, pinned,
+ * so that ids stay unique.  nmd_region_forget() takes it off the list;
+ * the memory and the struct stay the caller's. */
+int nmd_region_add_foreign(struct nmd_region *rg);
+void nmd_region_forget(struct nmd_region *rg);
 
 /* ---- ports (port.c; the kinds in their folders) ---- */
 
@@ -148,6 +155,14 @@ struct nmd_port {
  *   hdr_len	virtio-net header length of the port's frames (optional: 0)
  *   verbatim	the port's ring counts are the caller's to keep: REGISTER
  *		writes none back (netmap's null adapter)
+ * Monitors (monitor/monitor.c), both optional:
+ *   find	the open port `name` resolves to for client c, or NULL;
+ *		never creates one (default: nmd_named_find)
+ *   mon_changed  the monitors fed by p's rings changed.  A kind that has
+ *		it makes the copies into RX monitors itself, where its
+ *		hardware delivers (nmd_mon_hw_targets): the library then
+ *		leaves them out.  It returns once its hardware no longer
+ *		uses the targets it had.
  */
 struct nmd_port_ops {
 	const char *name;
@@ -162,6 +177,8 @@ struct nmd_port_ops {
 	int (*bind_info)(struct nmd_port *p, struct nmd_req *r);
 	uint32_t (*hdr_len)(const struct nmd_port *p);
 	bool verbatim;
+	struct nmd_port *(*find)(struct nmd_client *c, const char *name);
+	void (*mon_changed)(struct nmd_port *p);
 };
 
 /* kinds.c: the kind that resolves a name (the last, NICs, claims all) */
@@ -190,9 +207,9 @@ void nmd_named_del(struct nmd_port *p);
  * may have left in its control block. */
 void nmd_ring_unbound(struct nmd_port *p, struct nmd_ring *r);
 
-/* The kinds (pipe/, null/, vale/, nic/) */
+/* The kinds (pipe/, null/, vale/, nic/, monitor/) */
 extern const struct nmd_port_ops nmd_pipe_ops, nmd_null_ops, nmd_nullsink_ops,
-	nmd_vale_ops, nmd_nic_ops;
+	nmd_vale_ops, nmd_nic_ops, nmd_monitor_ops;
 
 /* pipes: name is "<parent>{<id>" or "<parent>}<id>" */
 int nmd_pipe_count(void);
@@ -267,8 +284,12 @@ struct nmd_port *nmd_vale_find(const char *name);
  * if needed; NULL with *err == 0 if the name is not a VALE port's. */
 struct nmd_port *nmd_vale_parent_hold(const char *name, int *err);
 void nmd_vale_parent_drop(struct nmd_port *p);
-/* VALE_*, PORT_HDR_SET, UNM_REQ_VALE_STATS. */
+/* VALE_*, PORT_HDR_SET, UNM_REQ_VALE_STATS, UNM_REQ_VALE_MODULE. */
 int nmd_vale_request(struct nmd_client *c, struct nmd_req *r);
+/* UNM_MSG_CONFIG (NIOCCONFIG): payload is the client's struct nm_ifreq,
+ * handed to the module of the switch it names, which may change it (the
+ * reply carries it back).  0 or -errno with the reason in msg. */
+int nmd_vale_config(struct nmd_client *c, void *payload, size_t len, char *msg, size_t msglen);
 bool nmd_vale_busy(void);	/* switches or persistent ports exist */
 void nmd_vale_fini(void);
 
@@ -314,10 +335,39 @@ void nmd_nic_fini(void);
 int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r);
 int nmd_nic_vale_detach(struct nmd_client *c, struct nmd_req *r, uint32_t idx);
 bool nmd_nic_vale_attached(const char *name);
+/* VALE_ATTACH "valeB:v0" of persistent port v0 attached to another
+ * switch (nic_vale.c: a forwarder links the two); is v0 so attached */
+int nmd_nic_vale_wrap(struct nmd_client *c, struct nmd_req *r);
+bool nmd_nic_vale_wrapped(const char *pname);
+/* UNM_REQ_NIC_INFO (unm_nic.h) */
+int nmd_nic_request(struct nmd_client *c, struct nmd_req *r);
 /* vale.c, for the above: create (if needed) and hold the switch port an
  * attached interface's frames enter by; its index in *idx */
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
 				   int *err);
+
+/* ---- monitors (monitor/monitor.c; design in unm_mon.h) ---- */
+
+struct unm_mon_ring;
+/* nmd_unbind(): binding b of p goes away (still counted in p->nbind).
+ * The last one takes p out of netmap mode: its monitors are orphaned. */
+void nmd_mon_unbound(struct nmd_port *p, struct nmd_binding *b);
+/* UNM_REQ_MON_STATS, UNM_REQ_MON_TARGETS */
+int nmd_mon_request(struct nmd_client *c, struct nmd_req *r);
+/* For a kind with mon_changed: the copy monitors RX ring `ringid` of p
+ * feeds, in netmapd's mappings.  Fills up to max entries of out and
+ * returns how many there are. */
+unsigned nmd_mon_hw_targets(struct nmd_port *p, uint32_t ringid, struct unm_mon_ring *out,
+			    unsigned max);
+/* ---- VM passthrough (vm/: export.c on the host, guest_port.c in a
+ * guest; design in common/unm_vm.h and docs/passthrough.md) ---- */
+/* UNM_REQ_VM_EXPORT, _UNEXPORT, _LIST */
+int nmd_vm_request(struct nmd_client *c, struct nmd_req *r);
+bool nmd_vm_busy(void);		/* exports exist */
+void nmd_vm_fini(void);		/* end every export (netmapd stops) */
+/* the guest's kind: ports a host exported to this machine */
+extern const struct nmd_port_ops nmd_guest_ops;
+void nmd_guest_fini(void);
 
 /* ---- server (server.c) ---- */
 int nmd_server_listen(const char *path, int *lockfd);
@@ -349,14 +399,14 @@ bool nmd_grants_exist(void);
 void nmd_grants_fini(void);
 /* server.c, for grant.c: watch / forget a grant's listening socket */
 bool nmd_server_has_loop(void);
-int nmd_server_watch(struct nmd_grant *g);
-void nmd_server_unwatch(struct nmd_grant *g);
+int nmd_server_watch_grant(struct nmd_grant *g);
+void nmd_server_unwatch_grant(struct nmd_grant *g);
 void nmd_server_drop_grant_clients(const struct nmd_grant *g);
 /*
  * Watches: a descriptor another module wants served by the control
- * thread (a VM port's vhost-user sockets), so that what its callback does
+ * thread (a VM port's vhost-user sockets, a VM export's ivshmem server), so that what its callback does
  * to ports never races a request.  cb runs between requests while fd is
- * readable (level-triggered).  After nmd_server_unwatch_fd() returns, cb
+ * readable (level-triggered).  After nmd_server_unwatch() returns, cb
  * is not called again, even for an event of the batch being handled, and
  * w may be freed.  -ENOTCONN when there is no event loop (the fuzzer).
  */
@@ -365,8 +415,8 @@ struct nmd_watch {
 	int fd;
 	void (*cb)(struct nmd_watch *w);
 };
-int nmd_server_watch_fd(struct nmd_watch *w);
-void nmd_server_unwatch_fd(struct nmd_watch *w);
+int nmd_server_watch(struct nmd_watch *w);
+void nmd_server_unwatch(struct nmd_watch *w);
 /* the holder of the client whose request runs now (NULL: not a grant's) */
 const char *nmd_current_holder(void);
 extern volatile int nmd_stop;

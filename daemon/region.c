@@ -138,7 +138,9 @@ static struct nmd_region *region_create(uint16_t mem_id,
 	rg->buf_hint = 2;
 
 	rg->memfd = memfd_create("unetmap-region", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (rg->memfd < 0 || ftruncate(rg->memfd, (off_t)rg->size) < 0) {
+	/* a power of two with room past the end, so that any region can be
+	 * passed through to a guest later (unm_layout.h) */
+	if (rg->memfd < 0 || ftruncate(rg->memfd, (off_t)unm_region_file_size(rg->size)) < 0) {
 		*err = -errno;
 		goto fail;
 	}
@@ -218,6 +220,33 @@ struct nmd_region *nmd_region_new(const struct nmd_region_params *p, int *err)
 		return NULL;
 	}
 	return region_create(id, p, err);
+}
+
+int nmd_region_add_foreign(struct nmd_region *rg)
+{
+	uint16_t id = next_mem_id();
+
+	if (!id)
+		return -ENOMEM;
+	rg->mem_id = id;
+	rg->wire_id = wire_id_base + ++wire_id_next;
+	rg->pinned = true;
+	rg->refs = 1;
+	rg->next = regions;
+	regions = rg;
+	return 0;
+}
+
+void nmd_region_forget(struct nmd_region *rg)
+{
+	struct nmd_region **pp;
+
+	for (pp = &regions; *pp; pp = &(*pp)->next) {
+		if (*pp == rg) {
+			*pp = rg->next;
+			return;
+		}
+	}
 }
 
 struct nmd_region *nmd_region_find(uint16_t mem_id)

@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "nmd.h"
+#include "unm_nic.h"
+#include "unm_mon.h"
 #include "unm_vale.h"
+#include "unm_vm.h"
 
 /* netmap's bound for a VALE port's extra buffers (128 x 4096), for every
  * port here: linking them touches every buffer (1 GB at 2 KB each), so
@@ -207,8 +210,6 @@ static int resolve_port(struct nmd_client *c, struct nmd_req *r, struct nmreq_re
 	const char *name = r->msg->hdr.nr_name;
 	const struct nmd_port_ops *kind;
 
-	if (reg->nr_flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON))
-		FAIL(r, EOPNOTSUPP, "%s: monitor ports are not supported yet", name);
 	if (name[0] == '\0' && reg->nr_mode != NR_REG_NULL)
 		FAIL(r, EINVAL, "empty port name");
 	kind = nmd_kind_of(name, reg);
@@ -366,6 +367,7 @@ void nmd_unbind(struct nmd_client *c)
 				p->ring[d][i].excl = false;
 		}
 	}
+	nmd_mon_unbound(p, b);
 	nmd_info("client %d unbound %s", (int)c->pid, p->name);
 	c->bind = NULL;
 	free(b);
@@ -553,6 +555,7 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case NETMAP_REQ_VALE_POLLING_ENABLE:
 	case NETMAP_REQ_VALE_POLLING_DISABLE:
 	case UNM_REQ_VALE_STATS:
+	case UNM_REQ_VALE_MODULE:
 		return nmd_vale_request(c, r);
 	case UNM_REQ_PORT_SEAL:
 		return do_seal(c, r);
@@ -561,6 +564,15 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 		return nmd_grant_request(c, r);
 	case UNM_REQ_VALE_VHOST:
 		return nmd_vhost_request(c, r);
+	case UNM_REQ_NIC_INFO:
+		return nmd_nic_request(c, r);
+	case UNM_REQ_MON_STATS:
+	case UNM_REQ_MON_TARGETS:
+		return nmd_mon_request(c, r);
+	case UNM_REQ_VM_EXPORT:
+	case UNM_REQ_VM_UNEXPORT:
+	case UNM_REQ_VM_LIST:
+		return nmd_vm_request(c, r);
 	case NETMAP_REQ_SYNC_KLOOP_START:
 	case NETMAP_REQ_SYNC_KLOOP_STOP:
 	case NETMAP_REQ_CSB_ENABLE:

@@ -38,7 +38,7 @@ static struct nmd_client *clients;
 static struct nmd_client *buried;	/* dropped during a batch, freed after it */
 static struct nmd_client *serving;	/* the client whose request runs now */
 static int the_ep = -1;
-/* the batch of events being handled, for nmd_server_unwatch_fd() */
+/* the batch of events being handled, for nmd_server_unwatch() */
 static struct epoll_event *batch;
 static int batch_n;
 static int nclients;
@@ -279,7 +279,14 @@ bool nmd_server_has_loop(void)
 	return the_ep >= 0;
 }
 
-int nmd_server_watch(struct nmd_grant *g)
+/* What an event of a watch that went away points to: nothing happens. */
+static void watch_gone(struct nmd_watch *w)
+{
+	(void)w;
+}
+static struct nmd_watch gone_watch = { .ep_type = NMD_EP_WATCH, .fd = -1, .cb = watch_gone };
+
+int nmd_server_watch_grant(struct nmd_grant *g)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = g };
 
@@ -288,10 +295,18 @@ int nmd_server_watch(struct nmd_grant *g)
 	return epoll_ctl(the_ep, EPOLL_CTL_ADD, g->lfd, &ev) < 0 ? -errno : 0;
 }
 
-void nmd_server_unwatch(struct nmd_grant *g)
+void nmd_server_unwatch_grant(struct nmd_grant *g)
 {
-	if (the_ep >= 0)
-		epoll_ctl(the_ep, EPOLL_CTL_DEL, g->lfd, NULL);
+	int i;
+
+	if (the_ep < 0)
+		return;
+	epoll_ctl(the_ep, EPOLL_CTL_DEL, g->lfd, NULL);
+	/* g is freed once we return: its pending events in the batch
+	 * being handled now lead nowhere */
+	for (i = 0; i < batch_n; i++)
+		if (batch[i].data.ptr == g)
+			batch[i].data.ptr = &gone_watch;
 }
 
 void nmd_server_drop_grant_clients(const struct nmd_grant *g)
@@ -309,14 +324,7 @@ void nmd_server_drop_grant_clients(const struct nmd_grant *g)
 	}
 }
 
-/* What an event of a watch that went away points to: nothing happens. */
-static void watch_gone(struct nmd_watch *w)
-{
-	(void)w;
-}
-static struct nmd_watch gone_watch = { .ep_type = NMD_EP_WATCH, .fd = -1, .cb = watch_gone };
-
-int nmd_server_watch_fd(struct nmd_watch *w)
+int nmd_server_watch(struct nmd_watch *w)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 
@@ -326,7 +334,7 @@ int nmd_server_watch_fd(struct nmd_watch *w)
 	return epoll_ctl(the_ep, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
-void nmd_server_unwatch_fd(struct nmd_watch *w)
+void nmd_server_unwatch(struct nmd_watch *w)
 {
 	int i;
 
@@ -533,9 +541,15 @@ static void client_serve(int ep, struct nmd_client *c)
 		nmd_unbind(c);
 		err = reply(c, UNM_MSG_UNBIND, 0, NULL, 0, NULL, 0);
 		break;
-	case UNM_MSG_CONFIG:
-		err = reply(c, UNM_MSG_CONFIG, EOPNOTSUPP, NULL, 0, NULL, 0);
+	case UNM_MSG_CONFIG: {
+		/* NIOCCONFIG: the switch's module answers (vale/) */
+		char why[UNM_WIRE_TEXT_MAX] = "";
+		uint32_t plen = h->len - h->text_len;
+		int e = nmd_vale_config(c, payload, plen, why, sizeof(why));
+
+		err = reply_text(c, UNM_MSG_CONFIG, -e, payload, e ? 0 : plen, NULL, 0, why);
 		break;
+	}
 	case UNM_MSG_ADOPT:
 		err = serve_adopt(c);
 		break;
@@ -579,7 +593,8 @@ void nmd_server_serve_fd(int fd, pid_t pid)
 
 static bool idle(void)
 {
-	return nclients == 0 && nmd_pipe_count() == 0 && !nmd_vale_busy() && !nmd_grants_exist();
+	return nclients == 0 && nmd_pipe_count() == 0 && !nmd_vale_busy() && !nmd_grants_exist() &&
+	       !nmd_vm_busy();
 }
 
 int nmd_server_loop(int lfd, int idle_exit_sec)
@@ -612,15 +627,16 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 		for (i = 0; i < n; i++) {
 			struct nmd_client *c = evs[i].data.ptr;
 
-			if (!c)
+			if (!c) {
 				client_accept(ep, lfd, NULL);
-			else if (c->ep_type == NMD_EP_GRANT)
+			} else if (c->ep_type == NMD_EP_GRANT) {
 				client_accept(ep, ((struct nmd_grant *)(void *)c)->lfd,
 					      (struct nmd_grant *)(void *)c);
-			else if (c->ep_type == NMD_EP_WATCH)
+			} else if (c->ep_type == NMD_EP_WATCH) {
 				((struct nmd_watch *)(void *)c)->cb((struct nmd_watch *)(void *)c);
-			else if (!c->dead)
+			} else if (!c->dead) {
 				client_serve(ep, c);
+			}
 		}
 		batch_n = 0;
 		free_buried();

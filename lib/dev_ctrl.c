@@ -450,11 +450,24 @@ int unm_dev_ioctl(struct unm_port *p, unsigned long cmd, void *arg)
 		}
 		return 0;
 	case NIOCCONFIG: {
+		/* read-write, as netmap's: the switch's module may answer in
+		 * the same struct */
 		struct nm_ifreq ifr;
+		char *reply = malloc(UNM_WIRE_MAX);
+		uint32_t rlen = 0;
+		int err;
 
-		if (user_copy(&ifr, arg, sizeof(ifr), false))
+		if (!reply)
+			return -ENOMEM;
+		if (user_copy(&ifr, arg, sizeof(ifr), false)) {
+			free(reply);
 			return -EFAULT;
-		return unm_ctl_call(p, UNM_MSG_CONFIG, &ifr, sizeof(ifr), NULL, NULL, NULL, NULL);
+		}
+		err = unm_ctl_call(p, UNM_MSG_CONFIG, &ifr, sizeof(ifr), reply, &rlen, NULL, NULL);
+		if (!err && rlen == sizeof(ifr) && user_copy(arg, reply, sizeof(ifr), true))
+			err = -EFAULT;
+		free(reply);
+		return err;
 	}
 	default:
 		return -EOPNOTSUPP;

@@ -16,7 +16,7 @@ static struct unm_map *maps;
 static pthread_mutex_t maps_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* One mapping per region per process; memfd is ours from then on. */
-static struct unm_map *map_get(uint64_t id, int memfd, size_t size, int *err)
+static struct unm_map *map_get(uint64_t id, int memfd, size_t size, uint64_t file_ofs, int *err)
 {
 	struct unm_map *m;
 
@@ -35,7 +35,7 @@ static struct unm_map *map_get(uint64_t id, int memfd, size_t size, int *err)
 		goto fail;
 	}
 	m->base = unm_libc.mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-				memfd, 0);
+				memfd, (off_t)file_ofs);
 	if (m->base == MAP_FAILED) {
 		*err = -errno;
 		free(m);
@@ -43,6 +43,7 @@ static struct unm_map *map_get(uint64_t id, int memfd, size_t size, int *err)
 	}
 	m->region_id = id;
 	m->size = size;
+	m->file_ofs = file_ofs;
 	m->memfd = memfd;
 	m->refs = 1;
 	m->next = maps;
@@ -127,6 +128,7 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 		 int *fds, unsigned nfds)
 {
 	const struct unm_port_ops *ops;
+	const struct unm_bind_vm *vm = NULL;
 	struct unm_map *m = NULL;
 	uint32_t cnt[2] = { 0, 0 }, i;
 	unsigned k;
@@ -142,9 +144,13 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 	case UNM_KIND_HW: ops = &unm_hw_ops; break;
 	case UNM_KIND_XDP: ops = &unm_xdp_ops; break;
 	case UNM_KIND_PACKET: ops = &unm_packet_ops; break;
+	case UNM_KIND_MONITOR: ops = &unm_monitor_ops; break;
 	default: goto fail;
 	}
-	m = map_get(bi->region_id, fds[0], bi->region_size, &err);
+	/* a passthrough port inside a guest: the region is a device BAR */
+	if ((bi->flags & UNM_BIND_F_VM) && unm_vm_parse(bi, len, nfds, &vm) < 0)
+		goto fail;
+	m = map_get(bi->region_id, fds[0], bi->region_size, vm ? vm->map_ofs : 0, &err);
 	fds[0] = -1;
 	if (!m)
 		goto fail;
@@ -183,12 +189,20 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 			r->peer_ctl = unm_ring_ctl(r->peer);
 		}
 		r->n = br->nslots;
+		r->id = br->ringid;
+		r->bufs = m->base + bi->buf_pool_ofs;
 		r->buf_total = bi->buf_total;
 		r->buf_size = bi->buf_size;
 		r->dir = br->dir;
 		r->kick_fd = br->kick_fd >= 0 ? fds[br->kick_fd] : -1;
+		if (vm && vm->bell[i] != UINT32_MAX) {
+			r->bell_on = true;
+			r->bell_val = vm->bell[i];
+		}
 		r->port = p;
 	}
+	if (vm)
+		unm_vm_bind(p, vm, fds);
 	/* we sleep on every eventfd named as a wake_fd of a bound ring;
 	 * edge-triggered, so no read() is ever needed to re-arm them */
 	for (i = 0; i < bi->nrings; i++) {
@@ -224,6 +238,7 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 fail_proto:
 	err = -EPROTO;
 fail_map:
+	unm_vm_unbind(p);
 	for (d = 0; d < 2; d++) {
 		free(p->ring[d]);
 		p->ring[d] = NULL;
@@ -248,7 +263,7 @@ void *unm_dev_mmap(struct unm_port *p, void *addr, size_t len, int prot, int fla
 		*err = EINVAL;
 		return MAP_FAILED;
 	}
-	v = unm_libc.mmap(addr, len, prot, flags, p->map->memfd, off);
+	v = unm_libc.mmap(addr, len, prot, flags, p->map->memfd, off + (off_t)p->map->file_ofs);
 	if (v == MAP_FAILED)
 		*err = errno;
 	return v;
@@ -263,8 +278,10 @@ void unm_dev_unbind_local(struct unm_port *p)
 	if (!p->bound)
 		return;
 	unm_port_disarm(p);
+	unm_mon_unbind(p);
 	if (p->ops->unbind)
 		p->ops->unbind(p);
+	unm_vm_unbind(p);
 	for (d = 0; d < 2; d++) {
 		free(p->ring[d]);
 		p->ring[d] = NULL;

@@ -58,6 +58,8 @@ struct unm_map {
 	uint64_t region_id;
 	char *base;
 	size_t size;
+	uint64_t file_ofs;	/* where the region starts in memfd (a guest's
+				 * device descriptor: the BAR's offset) */
 	int memfd;		/* kept for the application's own mmap() */
 	int refs;
 	struct unm_map *next;
@@ -79,8 +81,16 @@ struct unm_ring {
 	uint64_t busy_owner;		/* sync lock: the other owner we saw, */
 	uint64_t busy_since;		/*   and since when (ns, monotonic) */
 	int kick_fd;			/* eventfd of the other side's sleepers */
+	bool bell_on;			/* in a guest: kick the host with the
+					 * doorbell instead (vm_guest.c) */
+	uint32_t bell_val;		/*   the doorbell value that does it */
 	struct unm_port *port;
 	void *priv;			/* per-kind state (NIC sockets' rings) */
+	uint16_t id;			/* index within its direction (trusted) */
+	char *bufs;			/* buffer 0 of the region, in our mapping */
+	uint32_t mon_seen;		/* ctl->mon_gen when `mon` was fetched */
+	struct unm_mon_set *mon;	/* the monitors this ring feeds, NULL if
+					 * none (mon.c); under the sync lock */
 };
 
 struct unm_port_ops;
@@ -104,6 +114,13 @@ struct unm_port {
 	bool broken;			/* a reply timed out: connection unusable */
 	bool peer_hup;			/* UNETMAP_PEER_HUP: poll() says POLLHUP
 					 * when a pipe's other end went away */
+	/* a passthrough port in a guest (vm_guest.c): the device's doorbell
+	 * register, mapped, or reached with pwrite() on bell_fd */
+	volatile uint32_t *bell_reg;
+	void *bell_map;
+	size_t bell_maplen;
+	int bell_fd;
+	uint64_t bell_ofs;
 };
 
 /*
@@ -142,7 +159,7 @@ struct unm_port_ops {
 };
 
 extern const struct unm_port_ops unm_pipe_ops, unm_null_ops, unm_nullsink_ops, unm_hw_ops;
-extern const struct unm_port_ops unm_xdp_ops, unm_packet_ops;
+extern const struct unm_port_ops unm_xdp_ops, unm_packet_ops, unm_monitor_ops;
 
 /* fd table (dev_table.c) */
 struct unm_port *unm_port_lookup(int fd);
@@ -170,10 +187,28 @@ void unm_dev_unbind_local(struct unm_port *p);
  * connection to our netmapd, set it up from its binding (dev_adopt.c) */
 struct unm_port *unm_dev_adopt(int fd);
 
+/* passthrough ports seen from a guest (vm_guest.c) */
+int unm_vm_parse(const struct unm_bind_info *bi, size_t len, unsigned nfds,
+		 const struct unm_bind_vm **out);
+int unm_vm_bind(struct unm_port *p, const struct unm_bind_vm *vm, const int *fds);
+void unm_vm_unbind(struct unm_port *p);
+void unm_vm_kick(const struct unm_ring *r);
+
 /* sync (sync.c) */
 int unm_txsync(struct unm_ring *r);
 int unm_rxsync(struct unm_ring *r);
 void unm_kick(struct unm_ring *r, _Atomic uint32_t *sleep_flag);
+
+/* monitors fed by a ring (mon.c), called by ring_sync() with the ring's
+ * sync lock held: refresh when ctl->mon_gen moved; when the ring feeds
+ * monitors (r->mon), the kind's txsync/rxsync wrapped in the mirroring:
+ * copies of the slots a txsync hands over and of those an rxsync brought,
+ * buffer swaps (zero copy) of what a txsync reclaimed or an rxsync
+ * releases.  unm_mon_unbind() drops a port's lists. */
+void unm_mon_refresh(struct unm_ring *r);
+int unm_mon_txsync(struct unm_ring *r, struct unm_kring *k, uint32_t head);
+int unm_mon_rxsync(struct unm_ring *r, struct unm_kring *k, uint32_t head);
+void unm_mon_unbind(struct unm_port *p);
 
 /* poll (dev_poll.c) */
 short unm_port_eval(struct unm_port *p, short events);

@@ -151,8 +151,11 @@ void unm_kick(struct unm_ring *r, _Atomic uint32_t *sleep_flag)
 	 * and its index re-check (unm_port_arm). */
 	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load_explicit(sleep_flag, memory_order_relaxed) &&
-	    atomic_exchange_explicit(sleep_flag, 0, memory_order_relaxed) && r->kick_fd >= 0) {
-		if (write(r->kick_fd, &one, sizeof(one)) < 0) {
+	    atomic_exchange_explicit(sleep_flag, 0, memory_order_relaxed)) {
+		if (r->bell_on) {
+			/* in a guest: the host's eventfd is behind the doorbell */
+			unm_vm_kick(r);
+		} else if (r->kick_fd >= 0 && write(r->kick_fd, &one, sizeof(one)) < 0) {
 			/* EAGAIN: counter saturated, the sleeper is awake anyway */
 		}
 	}
@@ -242,6 +245,11 @@ static int ring_sync(struct unm_ring *r, bool tx)
 		return -ENXIO;
 	if (!ring_trylock(r))
 		return 0;
+	/* monitors came or went: ask netmapd which this ring feeds now (one
+	 * shared load per sync; the round trip is rare) */
+	if (__builtin_expect(atomic_load_explicit(&r->ctl->mon_gen, memory_order_relaxed) !=
+			     r->mon_seen, 0))
+		unm_mon_refresh(r);
 	kring_load(r, &k, &rhead);
 	head = LOAD_ONCE(ring->head);
 	cur = LOAD_ONCE(ring->cur);
@@ -253,11 +261,15 @@ static int ring_sync(struct unm_ring *r, bool tx)
 			goto out;
 		head = cur = k.hwcur;
 	}
+	/* a ring that feeds monitors syncs through mon.c, which mirrors
+	 * around the kind's sync */
 	if (tx) {
-		err = r->port->ops->txsync(r, &k, head);
+		err = __builtin_expect(r->mon != NULL, 0) ? unm_mon_txsync(r, &k, head) :
+			r->port->ops->txsync(r, &k, head);
 	} else {
 		uint32_t old_tail = k.hwtail;
-		int kerr = r->port->ops->rxsync(r, &k, head);
+		int kerr = __builtin_expect(r->mon != NULL, 0) ? unm_mon_rxsync(r, &k, head) :
+			r->port->ops->rxsync(r, &k, head);
 
 		if (kerr < 0)	/* the device failed (NIC down, gone) */
 			err = kerr;

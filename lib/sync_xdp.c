@@ -14,6 +14,24 @@
  *           slot empty, so the slots that become the kernel's are
  *           [old head - 1, head - 1)); RX ring -> slots [tail, ...).
  *
+ * Spare receive buffers.  A ring of n slots can lend the kernel at most
+ * n - 1 buffers, which a modest rate exhausts while the application is
+ * not scheduled: the kernel then drops (fill ring empty).  So each RX
+ * queue also owns buffers that belong to no slot, the "spares", whose
+ * indices netmapd keeps in an array in the region (struct unm_nic_ring).
+ * The kernel holds the spares and the buffers of the slots it owns
+ * ([tail, head - 1)); it returns them in the order they were posted
+ * (copy mode), and the oldest posted are always the spares, from the
+ * cursor on, then the kernel's slots from tail on.  So when a frame
+ * arrives in buffer b for slot t, b is normally the spare at the cursor:
+ * t takes b, the spare entry takes t's old buffer (now the youngest of
+ * the spares' generation, which is right: it was posted after all the
+ * other spares), and the cursor moves on.  When the kernel returns
+ * buffers in another order (zero copy, a frame it dropped) b is looked
+ * up among the kernel's slots and the spares and exchanged with t's the
+ * same way.  Either way every buffer keeps exactly one owner, a slot or
+ * a spare entry, which is what netmapd frees.
+ *
  * Where the frame lands in a buffer: see daemon/nic_xdp.c (copy mode posts
  * buffer b as b * size - 256 on unaligned chunks, so it lands at the start;
  * with aligned chunks, zero copy, rxsync moves it there).
@@ -67,6 +85,10 @@ struct xdp_ring {
 	bool wakeup;		/* XDP_USE_NEED_WAKEUP: kick only when asked */
 	bool sg;		/* NS_MOREFRAG chains may be sent */
 	bool zc;		/* zero copy: sendto() only wakes the driver */
+	/* RX: the spare buffers' indices, in the region (shared with every
+	 * binder of the ring; used under its sync lock) */
+	uint32_t *spare;
+	uint32_t nspare;
 };
 
 static inline uint32_t slot_next(uint32_t i, uint32_t n)
@@ -228,13 +250,58 @@ static void rx_post(struct unm_ring *r, struct xdp_ring *x, uint32_t from, uint3
 		recvfrom(x->sock.fd, NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
+/*
+ * Slot t (the first of [t, end), the slots the kernel owns) receives a
+ * frame in buffer b: make t own b, exchanging buffers with the owner of
+ * b, a spare entry or a slot in (t, end).  *sp is the oldest spare's
+ * position.  Values in the spare array and the slots are shared memory:
+ * each is read once, and a b nobody owns (the application wrote into
+ * slots it did not own) is simply taken by t, as unm_nic_claim() does.
+ */
+static void rx_claim(struct netmap_ring *ring, struct xdp_ring *x, uint32_t n, uint32_t t,
+		     uint32_t end, uint32_t b, uint32_t *sp)
+{
+	struct netmap_slot *st = &ring->slot[t];
+	uint32_t own = st->buf_idx, j, k;
+
+	if (own == b)
+		return;
+	if (__builtin_expect(x->nspare != 0 && x->spare[*sp] == b, 1)) {
+		x->spare[*sp] = own;
+		st->buf_idx = b;
+		*sp = *sp + 1 == x->nspare ? 0 : *sp + 1;
+		return;
+	}
+	/* out of order: the kernel's slots first (without spares, in copy
+	 * mode, the search ends at once), then the spares from the cursor
+	 * on; a spare found further on takes the cursor along, so that
+	 * one buffer that never came back (the application left a slot
+	 * without a buffer) costs one search, not one per frame */
+	for (k = slot_next(t, n); k != end; k = slot_next(k, n)) {
+		if (ring->slot[k].buf_idx == b) {
+			ring->slot[k].buf_idx = own;
+			st->buf_idx = b;
+			return;
+		}
+	}
+	for (j = 0, k = *sp; j < x->nspare; j++, k = k + 1 == x->nspare ? 0 : k + 1) {
+		if (x->spare[k] == b) {
+			x->spare[k] = own;
+			st->buf_idx = b;
+			*sp = k + 1 == x->nspare ? 0 : k + 1;
+			return;
+		}
+	}
+	st->buf_idx = b;
+}
+
 static int xdp_rxsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
 {
 	struct xdp_ring *x = r->priv;
 	struct netmap_ring *ring = r->ring;
 	const struct xdp_desc *desc = x->q.desc;
 	uint32_t n = r->n, hwcur = kr->hwcur, hwtail = kr->hwtail, end;
-	uint32_t cons, prod, avail, i, t;
+	uint32_t cons, prod, avail, i, t, sp = kr->kx[1];
 	int err = unm_nic_state_err(r);
 
 	if (head != hwcur) {
@@ -252,6 +319,8 @@ static int xdp_rxsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
 	end = unm_idx_prev(hwcur, n);	/* the slots the kernel may fill: [hwtail, end) */
 	if (__builtin_expect(avail > unm_idx_dist(hwtail, end, n), 0))
 		avail = unm_idx_dist(hwtail, end, n);
+	if (__builtin_expect(sp >= x->nspare, 0))
+		sp = 0;		/* kx[] is shared memory */
 	t = hwtail;
 	for (i = 0; i < avail; i++) {
 		const struct xdp_desc *d = &desc[(cons + i) & x->q.mask];
@@ -265,7 +334,7 @@ static int xdp_rxsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
 		off = (uint32_t)(a % x->bs);
 		if (__builtin_expect(b < 2 || b >= r->buf_total || off + len > x->bs, 0))
 			continue;	/* not a buffer of ours: drop it */
-		unm_nic_claim(ring, n, t, end, b);
+		rx_claim(ring, x, n, t, end, b, &sp);
 		s = &ring->slot[t];
 		if (__builtin_expect(off != 0, 0)) {
 			/* aligned chunks (zero copy): the frame sits after the
@@ -281,6 +350,7 @@ static int xdp_rxsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
 	/* R: hands the descriptors back to the kernel */
 	atomic_store_explicit(x->q.cons, cons + avail, memory_order_release);
 	kr->hwtail = t;
+	kr->kx[1] = sp;
 	return err;
 }
 
@@ -364,6 +434,15 @@ static int xdp_bind(struct unm_port *p, char *base, const struct unm_bind_info *
 			err = -EPROTO;
 			goto fail;
 		}
+		/* RX spares: an array below the buffer pool, and a fill ring
+		 * that holds them with the kernel's slots' buffers */
+		if (!tx && nr->spare_n &&
+		    (nr->spare_n > (1u << 20) || nr->umem_entries - (r->n - 1) < nr->spare_n ||
+		     nr->spare_ofs % sizeof(uint32_t) || nr->spare_ofs > bi->buf_pool_ofs ||
+		     (uint64_t)nr->spare_n * sizeof(uint32_t) > bi->buf_pool_ofs - nr->spare_ofs)) {
+			err = -EPROTO;
+			goto fail;
+		}
 		x = calloc(1, sizeof(*x));
 		if (!x) {
 			err = -ENOMEM;
@@ -378,6 +457,10 @@ static int xdp_bind(struct unm_port *p, char *base, const struct unm_bind_info *
 		x->wakeup = (nic->flags & UNM_NIC_F_NEED_WAKEUP) != 0;
 		x->sg = (nic->flags & UNM_NIC_F_SG) != 0;
 		x->zc = (nic->mode & NR_UNM_NIC_ZEROCOPY) != 0;
+		if (!tx && nr->spare_n) {
+			x->spare = (uint32_t *)(void *)(base + nr->spare_ofs);
+			x->nspare = nr->spare_n;
+		}
 		if (getsockopt(x->sock.fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) < 0) {
 			err = -errno;
 			goto fail;

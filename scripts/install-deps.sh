@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what unetmap needs to build and test on Debian 12.
-# Run as root (or through sudo).  Safe to run again.
+# Safe to run again.  As root it installs; as another user it runs itself
+# again through sudo (a bare Debian machine, where one is root, has no
+# sudo, so the README's first command names none).
 #   scripts/install-deps.sh --list   prints the packages and installs nothing
 set -euo pipefail
 # build: compilers (gcc and clang), make, pkg-config, libxdp and libbpf
@@ -15,14 +17,21 @@ set -euo pipefail
 # tcpdump and tshark (tests read the captures back; tshark brings editcap,
 # which makes microsecond pcap files for the nmreplay test), jq (parses
 # nm-lb's JSON statistics in its test);
-# fuzzing (make fuzz): libclang-rt-14-dev (clang's libFuzzer runtime)
-PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod libpcap-dev tcpdump tshark jq libclang-rt-14-dev"
+# fuzzing (make fuzz): libclang-rt-14-dev (clang's libFuzzer runtime);
+# benchmarks: valgrind (bench/monitor.sh counts the instructions a sync
+# costs with callgrind: exact where a shared host makes timings drift),
+# dpdk-dev (dpdk-testpmd, the DPDK peers: memif in bench/run.sh, virtio-net
+# on the vhost PMD in bench/vm.sh)
+PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod libpcap-dev tcpdump tshark jq libclang-rt-14-dev valgrind dpdk-dev"
 if [ "${1:-}" = --list ]; then
 	echo "$PACKAGES"
 	exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
-	echo "install-deps: run as root (sudo $0)" >&2
+	if command -v sudo >/dev/null; then
+		exec sudo -- "$0" "$@"
+	fi
+	echo "install-deps: needs root, and sudo is not installed: run it as root" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive

@@ -1,6 +1,6 @@
 /*
  * vale_pair - one thread that sends on one VALE port and receives on
- * another, for bench/vale.sh.
+ * another, for bench/vale.sh and bench/vale-modules.sh.
  *
  * Objective: measure the forwarding capacity of netmapd's VALE switch
  * without the cost of scheduling three busy parties (sender, forwarding
@@ -8,9 +8,14 @@
  * are this one thread, the forwarding thread has the other core.
  *
  *   vale_pair [-a TXPORT] [-b RXPORT] [-l LEN] [-d SECONDS] [-w WARMUP_MS]
+ *             [-u] [-4 A.B.C.D]
  *
  * Frames are LEN-byte broadcasts (the switch floods them to RXPORT, the
- * only other port), written into every TX buffer once; each round hands
+ * only other port), written into every TX buffer once.  -u makes them
+ * unicast to RXPORT's address, which RXPORT announces first with one
+ * frame of its own, so that a learning bridge has learned it; -4 makes
+ * them IPv4/UDP datagrams to that address (for bench/vale-modules.sh's
+ * L3 module; without -4 the IPv4 header is a pattern).  Each round hands
  * every free TX slot over (txsync), then takes every received frame
  * (rxsync); when neither moved, it sleeps in poll().
  *
@@ -40,7 +45,7 @@ static double now_s(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: vale_pair [-a TXPORT] [-b RXPORT] [-l LEN] [-d SECONDS] "
-		"[-w WARMUP_MS]\n");
+		"[-w WARMUP_MS] [-u] [-4 A.B.C.D]\n");
 	exit(1);
 }
 
@@ -52,10 +57,25 @@ int main(int argc, char **argv)
 	unsigned long long sent = 0, got = 0, got0 = 0, sent0 = 0;
 	struct nmport_d *a, *b;
 	struct netmap_ring *tx, *rx;
-	int c;
+	static const unsigned char bmac[6] = { 0x02, 0x00, 0x00, 0x00, 0x0b, 0x01 };
+	unsigned char ip4[4] = { 0 };
+	int c, unicast = 0, v4 = 0;
 
-	while ((c = getopt(argc, argv, "a:b:l:d:w:")) != -1) {
+	while ((c = getopt(argc, argv, "a:b:l:d:w:u4:")) != -1) {
 		switch (c) {
+		case 'u': unicast = 1; break;
+		case '4': {
+			unsigned x[4];
+			char end;
+
+			if (sscanf(optarg, "%u.%u.%u.%u%c", &x[0], &x[1], &x[2], &x[3], &end) != 4 ||
+			    x[0] > 255 || x[1] > 255 || x[2] > 255 || x[3] > 255)
+				usage();
+			for (k = 0; k < 4; k++)
+				ip4[k] = (unsigned char)x[k];
+			v4 = 1;
+			break;
+		}
 		case 'a': ta = optarg; break;
 		case 'b': tb = optarg; break;
 		case 'l': len = (unsigned)atoi(optarg); break;
@@ -78,14 +98,47 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vale_pair: %u bytes do not fit in one buffer\n", len);
 		return 1;
 	}
+	if (unicast) {
+		/* RXPORT speaks first: a learning bridge learns its address */
+		struct netmap_ring *btx = NETMAP_TXRING(b->nifp, b->first_tx_ring);
+		unsigned char *f = (unsigned char *)NETMAP_BUF(btx, btx->slot[btx->head].buf_idx);
+		double until = now_s() + 2;
+
+		memset(f, 0xff, 6);
+		memcpy(f + 6, bmac, 6);
+		f[12] = 0x88;
+		f[13] = 0xb5;
+		memset(f + 14, 0, 46);
+		btx->slot[btx->head].len = 60;
+		btx->head = btx->cur = nm_ring_next(btx, btx->head);
+		while (nm_tx_pending(btx) && now_s() < until) {
+			ioctl(b->fd, NIOCTXSYNC, NULL);
+			usleep(1000);
+		}
+	}
 	for (k = 0; k < tx->num_slots; k++) {
 		unsigned char *f = (unsigned char *)NETMAP_BUF(tx, tx->slot[k].buf_idx);
 
-		memset(f, 0xff, 6);			/* broadcast */
+		if (unicast)
+			memcpy(f, bmac, 6);
+		else
+			memset(f, 0xff, 6);		/* broadcast */
 		memcpy(f + 6, "\x02\x00\x00\x00\x0a\x01", 6);
 		f[12] = 0x08;
 		f[13] = 0x00;
 		memset(f + 14, 0x5a, len - 14);
+		if (v4) {
+			unsigned char *ip = f + 14;
+
+			memset(ip, 0, 28);
+			ip[0] = 0x45;
+			ip[2] = (unsigned char)((len - 14) >> 8);
+			ip[3] = (unsigned char)(len - 14);
+			ip[8] = 64;
+			ip[9] = 17;			/* UDP */
+			memcpy(ip + 12, "\x0a\x00\x01\x01", 4);
+			memcpy(ip + 16, ip4, 4);
+		}
 		tx->slot[k].len = (uint16_t)len;
 	}
 	t = now_s();

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,10 +170,48 @@ int nic_region_umem_fd(const struct nic_region *nr, const struct nic_port *self,
 	return -1;
 }
 
+/* Drop a region that no port uses (it goes with its last reference:
+ * pipes on an interface name may still hold it). */
+static void region_drop(struct nic_region *nr)
+{
+	struct nic_region **pp;
+
+	for (pp = &regions; *pp; pp = &(*pp)->next) {
+		if (*pp == nr) {
+			*pp = nr->next;
+			break;
+		}
+	}
+	nmd_region_unref(nr->rg);
+	free(nr);
+}
+
+/*
+ * A process's NIC region with no port in it (PORT_INFO_GET made it, so
+ * that the id it answered is the one REGISTER then gives, or the
+ * process's last port closed) stays until the process is gone.  There is
+ * no hook for a client's departure here, so the regions of dead
+ * processes are swept whenever NIC regions are looked up or released.
+ */
+static void regions_sweep(void)
+{
+	struct nic_region *nr, *next;
+
+	for (nr = regions; nr; nr = next) {
+		next = nr->next;
+		if (nr->nports == 0 && kill(nr->pid, 0) < 0 && errno == ESRCH) {
+			nmd_debug("region %u: reserved by process %d, which is gone", nr->rg->mem_id,
+				  (int)nr->pid);
+			region_drop(nr);
+		}
+	}
+}
+
 /*
  * The region a new port of process pid lives in: the one asked for with
  * nr_mem_id (it must be a NIC region), else the process's NIC region if
- * it has room for `need` buffers, else a new one.
+ * it has room for `need` buffers, else a new one (with no port yet: the
+ * caller counts its port in nports).
  */
 static struct nic_region *region_get(pid_t pid, uint16_t mem_id, uint32_t need,
 				     char *msg, size_t msglen, int *err)
@@ -180,6 +219,7 @@ static struct nic_region *region_get(pid_t pid, uint16_t mem_id, uint32_t need,
 	struct nmd_region_params rp;
 	struct nic_region *nr, *full = NULL;
 
+	regions_sweep();
 	for (nr = regions; nr; nr = nr->next) {
 		if (mem_id) {
 			if (nr->rg->mem_id != mem_id)
@@ -225,6 +265,8 @@ static struct nic_region *region_get(pid_t pid, uint16_t mem_id, uint32_t need,
 		free(nr);
 		return NULL;
 	}
+	/* the list's own reference; ports (and pipes) add theirs */
+	nmd_region_ref(nr->rg);
 	nr->pid = pid;
 	nr->next = regions;
 	regions = nr;
@@ -234,20 +276,24 @@ static struct nic_region *region_get(pid_t pid, uint16_t mem_id, uint32_t need,
 	return nr;
 }
 
+/*
+ * A port of the region went away.  The last one leaves the region to its
+ * process, with the pages of its buffers given back: the process keeps
+ * its region id, as netmap's interfaces keep region 1, so that an id it
+ * was told (PORT_INFO_GET, @share=) stays true while it lives.
+ */
 static void region_put(struct nic_region *nr)
 {
-	struct nic_region **pp;
-
 	if (--nr->nports > 0)
 		return;
-	/* the region itself goes with its last reference (ports, pipes) */
-	for (pp = &regions; *pp; pp = &(*pp)->next) {
-		if (*pp == nr) {
-			*pp = nr->next;
-			break;
-		}
-	}
-	free(nr);
+	nmd_region_trim(nr->rg, 0, nr->rg->buf_total - 1);
+	regions_sweep();
+}
+
+/* Buffers a port of nq queues with `slots` slots takes from its region. */
+static uint32_t port_bufs(uint32_t nq, uint32_t slots, bool spares)
+{
+	return nq * (2 * slots + (spares ? nic_rx_spares(slots, nq) : 0));
 }
 
 /* ---- link monitor ---- */
@@ -492,13 +538,39 @@ static void port_unlink(struct nic_port *np)
 	pthread_mutex_unlock(&nic_lock);
 }
 
+/* What UNM_REQ_NIC_INFO tells of np, counters included. */
+static void port_describe(struct nic_port *np, struct unm_nic_info *ni)
+{
+	memset(ni, 0, sizeof(*ni));
+	ni->mode = np->mode;
+	ni->queues = np->nq;
+	ni->slots = np->nslots;
+	ni->rx_spares = np->q ? np->q[0].spare_n : 0;
+	if (np->pkt >= 0)
+		nic_packet_stats(np, ni);
+	else
+		nic_xdp_stats(np, ni);
+}
+
 /* Undo everything of a port that nobody binds (or that failed to open).
  * Enters the port's namespace to detach. */
 static void port_destroy(struct nic_port *np)
 {
+	struct unm_nic_info ni;
+	bool opened = np->port.nbind > 0 || np->port.was_bound;
 	struct stat st;
 	int saved = -1;
 
+	/* the kernel's counters go with the sockets: log them first, the
+	 * numbers a user needs to see where frames were lost */
+	if (opened) {
+		port_describe(np, &ni);
+		nmd_info("%s: kernel drops: rx %llu (RX ring full %llu, fill ring empty %llu), "
+			 "invalid descriptors rx %llu tx %llu", np->ifname,
+			 (unsigned long long)ni.rx_drops, (unsigned long long)ni.rx_ring_full,
+			 (unsigned long long)ni.rx_fill_empty, (unsigned long long)ni.rx_invalid,
+			 (unsigned long long)ni.tx_invalid);
+	}
 	watch_stop(np);
 	port_unlink(np);
 	if (np->nsfd >= 0 && fstat(np->nsfd, &st) == 0 && ns_enter(np->nsfd, &st, &saved) < 0)
@@ -603,7 +675,6 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 				 np->port.rg->mem_id, reg->nr_mem_id);
 			return -EINVAL;
 		}
-		reg->nr_flags = (reg->nr_flags & ~NR_UNM_NIC_MASK) | np->mode;
 		*out = &np->port;
 		return 0;
 	}
@@ -668,7 +739,7 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 	if (want == NR_UNM_NIC_EMULATED)
 		nq = 1;	/* a packet socket has no queues */
 	np->nq = nq;
-	need = 2 * nq * np->nslots + reg->nr_extra_bufs;
+	need = port_bufs(nq, np->nslots, want != NR_UNM_NIC_EMULATED) + reg->nr_extra_bufs;
 	np->nr = region_get(c->pid, reg->nr_mem_id, need, msg, msglen, &err);
 	if (!np->nr)
 		goto fail_port;
@@ -723,13 +794,8 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 	pthread_mutex_unlock(&nic_lock);
 	if (!nmd_named_find(np->port.name))
 		nmd_named_add(&np->port);
-	reg->nr_flags = (reg->nr_flags & ~NR_UNM_NIC_MASK) | np->mode;
 	nmd_info("%s: %s, %u ring pair(s) of %u slots, region %u (client %d)", name,
-		 !np->prog ? "emulated (AF_PACKET)" :
-		 (np->mode & NR_UNM_NIC_NATIVE) ?
-		 ((np->mode & NR_UNM_NIC_ZEROCOPY) ? "AF_XDP, native XDP, zero copy" :
-		  "AF_XDP, native XDP, copy mode") : "AF_XDP, generic XDP, copy mode",
-		 np->nq, np->nslots, np->port.rg->mem_id, (int)c->pid);
+		 unm_nic_mode_desc(np->mode), np->nq, np->nslots, np->port.rg->mem_id, (int)c->pid);
 	*out = &np->port;
 	return 0;
 
@@ -805,9 +871,14 @@ static int nic_bind_info(struct nmd_port *p, struct nmd_req *r)
 		}
 		nic->ring[k].sock_fd = (int16_t)idx;
 		nic->ring[k].qid = (uint16_t)qid;
-		if (np->pkt < 0) {
-			nic->ring[k].ring_entries = np->q[qid].ring_entries;
-			nic->ring[k].umem_entries = np->q[qid].umem_entries;
+		if (np->pkt < 0 && bi->ring[k].dir == UNM_DIR_TX) {
+			nic->ring[k].ring_entries = np->q[qid].tx_entries;
+			nic->ring[k].umem_entries = np->q[qid].tx_entries;
+		} else if (np->pkt < 0) {
+			nic->ring[k].ring_entries = np->q[qid].rx_entries;
+			nic->ring[k].umem_entries = np->q[qid].rx_entries;
+			nic->ring[k].spare_n = np->q[qid].spare_n;
+			nic->ring[k].spare_ofs = np->q[qid].spare_ofs;
 		}
 	}
 	return 0;
@@ -817,6 +888,7 @@ static int nic_info(struct nmd_client *c, const char *name, struct nmreq_port_in
 		    char *msg, size_t msglen)
 {
 	struct nic_region *nr;
+	struct nic_port *np;
 	struct stat st;
 	uint32_t mtu, nq = 1;
 	bool up;
@@ -846,19 +918,66 @@ static int nic_info(struct nmd_client *c, const char *name, struct nmreq_port_in
 	}
 	if (nq > NIC_MAX_QUEUES)
 		nq = NIC_MAX_QUEUES;
+	np = port_find(&st, name);
+	if (np) {
+		/* open in the caller's namespace under a name request.c
+		 * did not find it by (another port has that name) */
+		pi->nr_tx_rings = pi->nr_rx_rings = (uint16_t)np->nq;
+		pi->nr_tx_slots = pi->nr_rx_slots = np->nslots;
+		pi->nr_host_tx_rings = pi->nr_host_rx_rings = 0;
+		pi->nr_mem_id = np->port.rg->mem_id;
+		pi->nr_memsize = np->port.rg->size;
+		return 0;
+	}
 	pi->nr_tx_rings = pi->nr_rx_rings = (uint16_t)nq;
 	pi->nr_tx_slots = pi->nr_rx_slots = NIC_DEF_SLOTS;
 	pi->nr_host_tx_rings = pi->nr_host_rx_rings = 0;
-	/* the region it would get: the caller's NIC region, if it has one */
-	pi->nr_mem_id = 0;
-	pi->nr_memsize = 0;
-	for (nr = regions; nr; nr = nr->next) {
-		if (nr->pid == c->pid) {
-			pi->nr_mem_id = nr->rg->mem_id;
-			pi->nr_memsize = nr->rg->size;
-			break;
+	/*
+	 * The region REGISTER would put it in, as netmap reports the global
+	 * region for any interface: the caller's NIC region, or the one its
+	 * REGISTER would create, made now (empty and sparse, so cheap) so
+	 * that the id is the one REGISTER then really gives, as @share=
+	 * and nmreq_get_mem_id() expect.
+	 */
+	nr = region_get(c->pid, 0, port_bufs(nq, NIC_DEF_SLOTS, true), msg, msglen, &err);
+	if (!nr)
+		return err;
+	pi->nr_mem_id = nr->rg->mem_id;
+	pi->nr_memsize = nr->rg->size;
+	return 0;
+}
+
+int nmd_nic_request(struct nmd_client *c, struct nmd_req *r)
+{
+	struct unm_nic_info *ni = r->body;
+	const char *name = r->msg->hdr.nr_name;
+	char ifname[IFNAMSIZ];
+	struct nic_port *np = NULL;
+	struct stat st;
+	int nsfd, err;
+
+	if (r->msg->hdr.nr_reqtype != UNM_REQ_NIC_INFO)
+		return -EINVAL;
+	if (strchr(name, ':')) {
+		/* an attachment: its forwarder holds the interface */
+		if (nic_vale_lookup(name, &st, ifname))
+			np = port_find(&st, ifname);
+	} else if (strlen(name) < IFNAMSIZ) {
+		err = ns_open_pid(c->pid, &nsfd, &st);
+		if (err) {
+			snprintf(r->msg_text, sizeof(r->msg_text), "%s: cannot find the network "
+				 "namespace of process %d: %s", name, (int)c->pid, strerror(-err));
+			return err == -ENOENT ? -ESRCH : err;
 		}
+		close(nsfd);
+		np = port_find(&st, name);
 	}
+	/* no reason text, so no log line: tools ask this of any port name
+	 * (vale-ctl -s of a whole switch) to learn whether it is an
+	 * interface, and ENXIO is the answer */
+	if (!np)
+		return -ENXIO;
+	port_describe(np, ni);
 	return 0;
 }
 
@@ -906,6 +1025,9 @@ void nmd_nic_fini(void)
 	/* the server loop unbound every client: no port is left */
 	while (ports)
 		port_destroy(ports);
+	/* what is left are reservations (PORT_INFO_GET) */
+	while (regions)
+		region_drop(regions);
 	if (mon_running) {
 		if (write(mon_stop, &one, sizeof(one)) < 0)
 			nmd_warn("cannot stop the link monitor: %s", strerror(errno));
@@ -917,6 +1039,21 @@ void nmd_nic_fini(void)
 	if (mon_stop >= 0)
 		close(mon_stop);
 	mon_ep = mon_stop = -1;
+}
+
+/* The open port of interface `name` in the caller's namespace (for a
+ * monitor of it); never opens one. */
+static struct nmd_port *nic_find(struct nmd_client *c, const char *name)
+{
+	struct nic_port *np;
+	struct stat st;
+	int nsfd;
+
+	if (ns_open_pid(c->pid, &nsfd, &st) < 0)
+		return NULL;
+	close(nsfd);
+	np = port_find(&st, name);
+	return np ? &np->port : NULL;
 }
 
 /* A name no other kind claims is a network interface (ENXIO if none). */
@@ -935,4 +1072,5 @@ const struct nmd_port_ops nmd_nic_ops = {
 	.wire_kind = UNM_KIND_XDP,
 	.released = nic_released,
 	.bind_info = nic_bind_info,
+	.find = nic_find,
 };

@@ -41,7 +41,12 @@
 #define NIC_MAX_SLOTS   4096u
 #define NIC_MAX_QUEUES  48u	/* per port: bounded by the descriptors a
 				 * REGISTER reply can pass */
-#define NIC_DEF_BUFS    16384u	/* buffers of a NIC region (32 MB) */
+#define NIC_DEF_BUFS    32768u	/* buffers of a NIC region (64 MB): two
+				 * default ports with their spares */
+#define NIC_RX_SPARE_X  7u	/* an RX queue's spare buffers: this many
+				 * times its slots (see struct nic_queue), */
+#define NIC_RX_SPARE_PORT 7168u	/* but a port's queues share at most this
+				 * many */
 #define NIC_L2_HDR      18u	/* Ethernet header with one VLAN tag */
 #define NMD_NIC_BUF_SIZE 2048u	/* buffer size of NIC regions */
 
@@ -61,11 +66,27 @@ struct nic_region {
 	struct nic_region *next;
 };
 
+/*
+ * One interface queue: its AF_XDP socket, and the receive buffers it
+ * holds beyond the RX ring's slots.  A netmap ring of n slots lends the
+ * kernel at most n - 1 buffers; while the application is not scheduled
+ * the kernel fills them and then drops (fill ring empty), which at
+ * 250 kpps takes 4 ms with 1024 slots, and stalls of a few hundred ms
+ * happen on a busy machine.  So each RX queue also owns
+ * `spare_n` buffers that belong to no slot: they are posted to the fill
+ * ring first, and their indices live in an array in the region
+ * (spare_ofs) that the library's rxsync keeps up to date as it exchanges
+ * buffers between slots and spares (lib/sync_xdp.c), so that netmapd
+ * frees exactly them when the port goes.
+ */
 struct nic_queue {
 	int xsk;		/* AF_XDP socket, -1 if none */
 	enum nic_umem_kind umem;
-	uint32_t ring_entries;	/* TX and RX ring entries */
-	uint32_t umem_entries;	/* fill and completion ring entries */
+	uint32_t tx_entries;	/* TX and completion ring entries */
+	uint32_t rx_entries;	/* RX and fill ring entries */
+	uint32_t spare_n;	/* receive buffers beyond the slots' */
+	uint64_t spare_ofs;	/* region offset of their uint32_t indices
+				 * (0: not allocated) */
 	bool zc;
 };
 
@@ -91,12 +112,28 @@ struct nic_port {
 	/* AF_PACKET */
 	int pkt;
 	uint32_t blk_size, blk_nr;
+	uint64_t pkt_drops;	/* PACKET_STATISTICS resets on each read:
+				 * the sum of what we read */
 	/* link monitor (under nic_lock) */
 	int nl;			/* rtnetlink socket in the namespace */
 	uint32_t watch_id;
 	bool down, gone;
 	struct nic_port *next;
 };
+
+/*
+ * The spare receive buffers of each of the nq queues of an AF_XDP port
+ * with `slots` RX slots.  With 1024 slots, one queue lends the kernel
+ * 8191 buffers: 330 ms of traffic at 25 kpps, 33 ms at 250 kpps.  A
+ * stall hits the whole process, so the queues of a port share one
+ * budget (traffic spread over them arrives at the same total rate).
+ */
+static inline uint32_t nic_rx_spares(uint32_t slots, uint32_t nq)
+{
+	uint32_t n = slots * NIC_RX_SPARE_X, per = NIC_RX_SPARE_PORT / (nq ? nq : 1);
+
+	return n < per ? n : per;
+}
 
 #define NIC_PORT(p) ((struct nic_port *)(void *)((char *)(p) - \
 			offsetof(struct nic_port, port)))
@@ -115,6 +152,9 @@ int nic_region_umem_fd(const struct nic_region *nr, const struct nic_port *self,
 int nic_xdp_setup(struct nic_port *np, uint64_t want, char *msg, size_t msglen);
 int nic_xdp_start(struct nic_port *np, char *msg, size_t msglen);
 void nic_xdp_teardown(struct nic_port *np);
+/* Add what the kernel dropped on the port's sockets to ni (the sockets
+ * are open). */
+void nic_xdp_stats(const struct nic_port *np, struct unm_nic_info *ni);
 void nic_xdp_init(void);
 
 /* nic.c, for nic_vale.c: does the interface exist in the namespace (1,
@@ -125,9 +165,13 @@ bool nic_port_open_in(const struct stat *ns, const char *ifname);
 /* nic_vale.c: interfaces attached to VALE switches */
 void nic_vale_configure(const char *socket_path);
 void nic_vale_fini(void);
+/* The namespace and interface of attachment `name` ("valeX:IFNAME");
+ * false if there is none. */
+bool nic_vale_lookup(const char *name, struct stat *ns, char *ifname);
 
 /* nic_packet.c: the AF_PACKET socket and its TPACKET_V3 ring. */
 int nic_packet_setup(struct nic_port *np, char *msg, size_t msglen);
 void nic_packet_teardown(struct nic_port *np);
+void nic_packet_stats(struct nic_port *np, struct unm_nic_info *ni);
 
 #endif /* NMD_NIC_H */

@@ -20,6 +20,17 @@
  * dies on its own is reported in the log; its port stays in the switch
  * (silent) until the detach, like a NIC whose link went down.
  *
+ * A persistent VALE port attached to a second switch is served the same
+ * way.  netmap wraps the port (a "bwrap", as for a NIC): frames switch A
+ * delivers to v0's RX rings enter switch B as sent by port valeB:v0, and
+ * what B sends to valeB:v0 leaves by v0's TX rings into A, so the port
+ * becomes a link between the two switches, owned by the kernel meanwhile
+ * (other REGISTERs of it: EBUSY).  Here the forwarder is nm-bridge
+ * between netmap:v0/x, the persistent port itself, and valeB:v0, run in
+ * netmapd's own namespace (VALE ports have none).  As in netmap, a port
+ * is on two switches at most, and the second attachment must go first
+ * (vale.c refuses to detach the first meanwhile).
+ *
  * Not supported: -h (the host stack as a second port: no faithful
  * equivalent, as for host rings), polling threads (VALE_POLLING_*: the
  * forwarder sleeps in poll() and is woken by the sockets).
@@ -47,6 +58,8 @@ struct nic_attach {
 	dev_t ns_dev;
 	ino_t ns_ino;
 	struct nmd_port *vport;		/* held switch port */
+	bool wrap;			/* ifname is a persistent VALE port
+					 * attached to another switch */
 	pid_t helper;			/* the forwarder; 0 once reaped */
 	struct nic_attach *next;
 };
@@ -84,6 +97,19 @@ static struct nic_attach *attach_find(const char *name)
 		if (strcmp(a->name, name) == 0)
 			return a;
 	return NULL;
+}
+
+bool nic_vale_lookup(const char *name, struct stat *ns, char *ifname)
+{
+	const struct nic_attach *a = attach_find(name);
+
+	if (!a || a->wrap)
+		return false;
+	memset(ns, 0, sizeof(*ns));
+	ns->st_dev = a->ns_dev;
+	ns->st_ino = a->ns_ino;
+	snprintf(ifname, IFNAMSIZ, "%s", a->ifname);
+	return true;
 }
 
 bool nmd_nic_vale_attached(const char *name)
@@ -126,12 +152,15 @@ static pid_t spawn(const char *bridge, int nsfd, const char *ifname, const char 
 	char sockenv[sizeof(sock_path) + 16];
 	char *argv[] = { (char *)"nm-bridge", (char *)"-w", (char *)"0", (char *)"-i", nic,
 			 (char *)"-i", vp, NULL };
+
+	/* both sides exclusively: other REGISTERs of either get EBUSY, as
+	 * for the kernel-owned ports of netmap's attachments */
 	char **envp;
 	size_t n = 0, k = 0;
 	pid_t pid;
 
 	snprintf(nic, sizeof(nic), "netmap:%s/x", ifname);
-	snprintf(vp, sizeof(vp), "%s", vname);
+	snprintf(vp, sizeof(vp), "%s/x", vname);
 	snprintf(sockenv, sizeof(sockenv), "UNETMAP_SOCKET=%s", sock_path);
 	while (environ[n])
 		n++;
@@ -267,6 +296,67 @@ int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r)
 	return 0;
 }
 
+bool nmd_nic_vale_wrapped(const char *pname)
+{
+	const struct nic_attach *a;
+
+	for (a = attaches; a; a = a->next)
+		if (a->wrap && strcmp(a->ifname, pname) == 0)
+			return true;
+	return false;
+}
+
+int nmd_nic_vale_wrap(struct nmd_client *c, struct nmd_req *r)
+{
+	struct nmreq_vale_attach *va = r->body;
+	const char *name = r->msg->hdr.nr_name;
+	const char *pname = strchr(name, ':') + 1;
+	char bridge[PATH_MAX];
+	struct nic_attach *a;
+	uint32_t idx = 0;
+	int err;
+	pid_t pid;
+
+	(void)c;
+	reap();
+	if (nmd_nic_vale_wrapped(pname)) {
+		snprintf(r->msg_text, sizeof(r->msg_text), "%s is attached to two switches "
+			 "already", pname);
+		return -EBUSY;
+	}
+	err = find_bridge(bridge, sizeof(bridge));
+	if (err) {
+		snprintf(r->msg_text, sizeof(r->msg_text), "%s: cannot find nm-bridge (beside "
+			 "netmapd, ../bin, or $UNETMAP_NM_BRIDGE)", name);
+		return -ENOENT;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->vport = nmd_vale_nic_hold(name, &idx, r->msg_text, sizeof(r->msg_text), &err);
+	if (!a->vport) {
+		free(a);
+		return err ? err : -EINVAL;
+	}
+	pid = spawn(bridge, -1, pname, name);
+	if (pid < 0) {
+		nmd_vale_parent_drop(a->vport);
+		free(a);
+		snprintf(r->msg_text, sizeof(r->msg_text), "%s: fork: %s", name, strerror((int)-pid));
+		return (int)pid;
+	}
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	snprintf(a->ifname, sizeof(a->ifname), "%s", pname);
+	a->wrap = true;
+	a->helper = pid;
+	a->next = attaches;
+	attaches = a;
+	va->port_index = idx;
+	nmd_info("%s: persistent port %s attached to a second switch (index %u), forwarder "
+		 "pid %d", name, pname, idx, (int)pid);
+	return 0;
+}
+
 /* Stop a forwarder: SIGTERM, then SIGKILL after 2 s. */
 static void stop_helper(struct nic_attach *a)
 {
@@ -311,6 +401,7 @@ int nmd_nic_vale_detach(struct nmd_client *c, struct nmd_req *r, uint32_t idx)
 	struct nmreq_vale_detach *vd = r->body;
 	const char *name = r->msg->hdr.nr_name;
 	struct nic_attach *a = attach_find(name);
+	const char *what;
 
 	(void)c;
 	reap();
@@ -318,9 +409,10 @@ int nmd_nic_vale_detach(struct nmd_client *c, struct nmd_req *r, uint32_t idx)
 		snprintf(r->msg_text, sizeof(r->msg_text), "%s: no such attachment", name);
 		return -ENXIO;
 	}
+	what = a->wrap ? "persistent port" : "interface";
 	attach_drop(a);
 	vd->port_index = idx;
-	nmd_info("%s: interface detached", name);
+	nmd_info("%s: %s detached", name, what);
 	return 0;
 }
 

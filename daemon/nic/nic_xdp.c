@@ -152,9 +152,15 @@ static void prog_detach(struct nic_port *np)
 	np->map_fd = -1;
 }
 
-/* Post the buffers of RX ring qid's slots [0, n - 1) to the socket's fill
- * ring (the kernel owns those slots: netmap keeps one slot empty). */
-static int prefill(struct nic_port *np, int fd, uint32_t qid, const struct nic_queue *q)
+/*
+ * Give RX queue qid its spare buffers (struct nic_queue), then post them
+ * and the buffers of the RX ring's slots [0, n - 1) to the socket's fill
+ * ring (the kernel owns those slots: netmap keeps one slot empty).  The
+ * spares go first: the kernel takes fill entries in order, and the
+ * library's rxsync expects the oldest posted buffers in the spare array
+ * (lib/sync_xdp.c).
+ */
+static int prefill(struct nic_port *np, int fd, uint32_t qid, struct nic_queue *q)
 {
 	struct nmd_port *p = &np->port;
 	struct nmd_ring *r = &p->ring[UNM_DIR_RX][qid];
@@ -162,26 +168,60 @@ static int prefill(struct nic_port *np, int fd, uint32_t qid, const struct nic_q
 	struct xdp_mmap_offsets off;
 	socklen_t ol = sizeof(off);
 	_Atomic uint32_t *prod;
+	uint32_t *spare = NULL;
 	uint64_t *addr;
 	size_t len;
-	uint32_t k;
+	uint32_t k, pos = 0;
 	char *m;
 
+	if (q->spare_n) {
+		q->spare_ofs = nmd_region_alloc_ring(p->rg, (size_t)q->spare_n * sizeof(uint32_t));
+		if (!q->spare_ofs)
+			return -ENOMEM;
+		spare = (uint32_t *)(void *)(p->rg->base + q->spare_ofs);
+		/* an earlier ring object may have left indices here */
+		memset(spare, 0, (size_t)q->spare_n * sizeof(uint32_t));
+		for (k = 0; k < q->spare_n; k++) {
+			spare[k] = nmd_region_alloc_buf(p->rg);
+			if (!spare[k])
+				return -ENOMEM;	/* freed with the port */
+		}
+	}
 	if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) < 0)
 		return -errno;
-	len = off.fr.desc + (size_t)q->umem_entries * sizeof(uint64_t);
+	len = off.fr.desc + (size_t)q->rx_entries * sizeof(uint64_t);
 	m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
 		 XDP_UMEM_PGOFF_FILL_RING);
 	if (m == MAP_FAILED)
 		return -errno;
 	prod = (_Atomic uint32_t *)(void *)(m + off.fr.producer);
 	addr = (uint64_t *)(void *)(m + off.fr.desc);
+	for (k = 0; k < q->spare_n; k++)
+		addr[pos++] = (uint64_t)spare[k] * p->rg->buf_size - np->rx_back;
 	for (k = 0; k + 1 < r->nslots; k++)
-		addr[k] = (uint64_t)ring->slot[k].buf_idx * p->rg->buf_size - np->rx_back;
+		addr[pos++] = (uint64_t)ring->slot[k].buf_idx * p->rg->buf_size - np->rx_back;
 	/* R: publishes the addresses to the kernel's fill-ring consumer */
-	atomic_store_explicit(prod, r->nslots - 1, memory_order_release);
+	atomic_store_explicit(prod, pos, memory_order_release);
 	munmap(m, len);
 	return 0;
+}
+
+/* Give back queue q's spare buffers, whichever indices the binders left
+ * in the array (shared memory: each is read once; freeing validates it
+ * and ignores a buffer that is not in use).  The socket is closed. */
+static void spares_free(struct nic_port *np, struct nic_queue *q)
+{
+	struct nmd_region *rg = np->port.rg;
+	const _Atomic uint32_t *spare;
+	uint32_t k;
+
+	if (!q->spare_ofs)
+		return;
+	spare = (const _Atomic uint32_t *)(const void *)(rg->base + q->spare_ofs);
+	for (k = 0; k < q->spare_n; k++)
+		nmd_region_free_buf(rg, atomic_load_explicit(&spare[k], memory_order_relaxed));
+	nmd_region_free_ring(rg, q->spare_ofs, (size_t)q->spare_n * sizeof(uint32_t));
+	q->spare_ofs = 0;
 }
 
 /*
@@ -212,12 +252,12 @@ static int xsk_try(struct nic_port *np, uint32_t qid, const struct nic_queue *q,
 		if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &ur, sizeof(ur)) < 0)
 			goto fail;
 	}
-	n = q->umem_entries;
+	n = q->rx_entries;
 	if (setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) < 0 ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) < 0)
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) < 0)
 		goto fail;
-	n = q->ring_entries;
-	if (setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) < 0 ||
+	n = q->tx_entries;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) < 0 ||
 	    setsockopt(fd, SOL_XDP, XDP_TX_RING, &n, sizeof(n)) < 0)
 		goto fail;
 	memset(&sa, 0, sizeof(sa));
@@ -313,7 +353,7 @@ static int queue_open(struct nic_port *np, uint32_t qid, struct nic_queue *q)
 	if (!q->zc) {
 		/* copy mode: one sendto() moves a whole ring's worth of
 		 * frames instead of 32 (kernels >= 6.17; else ignored) */
-		uint32_t budget = q->ring_entries;
+		uint32_t budget = q->tx_entries;
 
 		if (setsockopt(fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget)) < 0)
 			nmd_debug("%s queue %u: no XDP_MAX_TX_SKB_BUDGET: %s", np->ifname, qid,
@@ -322,23 +362,27 @@ static int queue_open(struct nic_port *np, uint32_t qid, struct nic_queue *q)
 	return 0;
 }
 
-/* What the kernel dropped on the socket, for the log. */
-static void queue_stats(const struct nic_port *np, uint32_t qid, int fd)
+void nic_xdp_stats(const struct nic_port *np, struct unm_nic_info *ni)
 {
-	struct xdp_statistics st;
-	socklen_t sl = sizeof(st);
+	uint32_t i;
 
-	memset(&st, 0, sizeof(st));
-	if (getsockopt(fd, SOL_XDP, XDP_STATISTICS, &st, &sl) < 0)
-		return;
-	if (st.rx_dropped || st.rx_invalid_descs || st.tx_invalid_descs || st.rx_ring_full ||
-	    st.rx_fill_ring_empty_descs)
-		nmd_info("%s queue %u: kernel drops: rx %llu (ring full %llu, fill ring empty "
-			 "%llu), invalid rx %llu, invalid tx %llu", np->ifname, qid,
-			 (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
-			 (unsigned long long)st.rx_fill_ring_empty_descs,
-			 (unsigned long long)st.rx_invalid_descs,
-			 (unsigned long long)st.tx_invalid_descs);
+	for (i = 0; np->q && i < np->nq; i++) {
+		struct xdp_statistics st;
+		socklen_t sl = sizeof(st);
+
+		if (np->q[i].xsk < 0)
+			continue;
+		memset(&st, 0, sizeof(st));
+		if (getsockopt(np->q[i].xsk, SOL_XDP, XDP_STATISTICS, &st, &sl) < 0)
+			continue;
+		/* with the whole struct asked for, rx_dropped leaves out
+		 * the frames that found the RX ring full */
+		ni->rx_drops += st.rx_dropped + st.rx_ring_full;
+		ni->rx_ring_full += st.rx_ring_full;
+		ni->rx_fill_empty += st.rx_fill_ring_empty_descs;
+		ni->rx_invalid += st.rx_invalid_descs;
+		ni->tx_invalid += st.tx_invalid_descs;
+	}
 }
 
 static void queues_close(struct nic_port *np)
@@ -399,8 +443,10 @@ int nic_xdp_setup(struct nic_port *np, uint64_t want, char *msg, size_t msglen)
 		return -ENOMEM;
 	for (i = 0; i < np->nq; i++) {
 		np->q[i].xsk = -1;
-		np->q[i].ring_entries = pow2_ge(np->nslots);
-		np->q[i].umem_entries = pow2_ge(np->nslots);
+		np->q[i].tx_entries = pow2_ge(np->nslots);
+		np->q[i].spare_n = nic_rx_spares(np->nslots, np->nq);
+		/* room for every buffer the kernel may hold at once */
+		np->q[i].rx_entries = pow2_ge(np->nslots + np->q[i].spare_n);
 	}
 	np->map_fd = -1;
 
@@ -483,10 +529,9 @@ void nic_xdp_teardown(struct nic_port *np)
 
 	/* the program first: the kernel stack gets the traffic back */
 	prog_detach(np);
-	for (i = 0; np->q && i < np->nq; i++)
-		if (np->q[i].xsk >= 0)
-			queue_stats(np, i, np->q[i].xsk);
 	queues_close(np);
+	for (i = 0; np->q && i < np->nq; i++)
+		spares_free(np, &np->q[i]);
 	free(np->q);
 	np->q = NULL;
 }

@@ -322,6 +322,12 @@ static int pipe_open(struct nmd_client *c, const char *name, struct nmreq_regist
 		return err;
 	pp = pipe_find(pa, id);
 	if (!pp) {
+		/* a sealed region (VM passthrough of some of these pipes)
+		 * takes no new ones: its holder would share them */
+		if (!nmd_region_shareable(pa->rg, msg, msglen)) {
+			parent_put(pa);
+			return -EPERM;
+		}
 		if (pa->npipes >= PIPE_MAX_PER_PARENT) {
 			snprintf(msg, msglen, "too many pipes on '%s' (max %d)",
 				 parent, PIPE_MAX_PER_PARENT);
@@ -504,6 +510,19 @@ static int pipe_info(struct nmd_client *c, const char *name, struct nmreq_port_i
 	return 0;
 }
 
+/* The pipe end `name` if the pipe exists (for a monitor of it); never
+ * creates one. */
+static struct nmd_port *pipe_find_end(struct nmd_client *c, const char *name)
+{
+	char parent[NETMAP_REQ_IFNAMSIZ], id[NETMAP_REQ_IFNAMSIZ];
+	int end = pipe_split(name, parent, id);
+	struct nmd_parent *pa = end >= 0 ? parent_find(parent) : NULL;
+	struct nmd_pipe *pp = pa ? pipe_find(pa, id) : NULL;
+
+	(void)c;
+	return pp ? &pp->end[end] : NULL;
+}
+
 const struct nmd_port_ops nmd_pipe_ops = {
 	.name = "pipe",
 	.claims = pipe_claims,
@@ -513,4 +532,5 @@ const struct nmd_port_ops nmd_pipe_ops = {
 	.bound = pipe_bound,
 	.released = pipe_released,
 	.bind_info = pipe_bind_info,
+	.find = pipe_find_end,
 };

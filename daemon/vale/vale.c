@@ -195,9 +195,11 @@ static struct vale_switch *switch_get(const char *name, int *err)
 	return sw;
 }
 
+/* Free sw if nothing holds it: no port, no module (a module keeps its
+ * switch, which it may have created, until it is unloaded). */
 static void switch_put(struct vale_switch *sw)
 {
-	if (sw->nports > 0)
+	if (sw->nports > 0 || atomic_load_explicit(&sw->mod, memory_order_relaxed))
 		return;
 	switches[sw->idx] = NULL;
 	nswitches--;
@@ -219,6 +221,8 @@ static int switch_attach(struct vale_switch *sw, struct vale_port *vp)
 		return -ENOMEM;
 	vp->idx = i;
 	sw->nports++;
+	/* before any frame of the port can reach the module */
+	vale_mod_port_attach(sw, vp);
 	/* R: idx (and the whole port) before sw: pairs with the acquire
 	 * load of vp->sw in fwd_txq() */
 	atomic_store_explicit(&vp->sw, sw, memory_order_release);
@@ -242,9 +246,9 @@ static void switch_unpublish(struct vale_port *vp)
 
 /* Second half: no thread can use the index any more.  Forget what was
  * learned about it (a CAS, since threads may be learning other ports
- * into the same entries), shrink the table's high mark, and free the
- * switch if it is empty. */
-static void switch_forget(struct vale_switch *sw, uint32_t idx)
+ * into the same entries), tell the module, shrink the table's high mark,
+ * and free the switch if nothing holds it. */
+static void switch_forget(struct vale_switch *sw, uint32_t idx, const char *name)
 {
 	uint32_t i, hi = atomic_load_explicit(&sw->hi, memory_order_relaxed);
 
@@ -256,6 +260,7 @@ static void switch_forget(struct vale_switch *sw, uint32_t idx)
 								memory_order_relaxed,
 								memory_order_relaxed);
 	}
+	vale_mod_port_detach(sw, idx, name);
 	while (hi > 0 && !atomic_load_explicit(&sw->port[hi - 1], memory_order_relaxed))
 		hi--;
 	atomic_store_explicit(&sw->hi, hi, memory_order_release);
@@ -295,6 +300,7 @@ static struct nmd_region *port_region(const struct nmd_ring_req *rq, uint32_t ex
 static void port_free(struct vale_port *vp)
 {
 	struct nmd_port *p = &vp->port;
+	uint32_t i;
 
 	nmd_port_free_rings(p, true);
 	if (p->hw_kick >= 0)
@@ -302,6 +308,9 @@ static void port_free(struct vale_port *vp)
 	if (p->rg)
 		nmd_region_unref(p->rg);
 	free(vp->txq);
+	/* rxq is zeroed once both arrays exist (port_new) */
+	for (i = 0; vp->txq && vp->rxq && i < vp->nrx; i++)
+		free(atomic_load_explicit(&vp->rxq[i].mon, memory_order_relaxed));
 	free(vp->rxq);
 	free(vp->vm);
 	free(vp);
@@ -402,7 +411,7 @@ static void port_destroy(struct vale_port *vp)
 	vale_fwd_del(vp);
 	vale_fwd_sync();
 	if (sw)
-		switch_forget(sw, vp->idx);
+		switch_forget(sw, vp->idx, vp->port.name);
 	if (vp->persistent)
 		npersistent--;
 	nmd_info("VALE port %s destroyed", vp->port.name);
@@ -440,6 +449,34 @@ static void vale_released(struct nmd_port *p)
 	port_maybe_destroy(vp);
 }
 
+/* The monitors of p changed: the switch makes the copies into RX
+ * monitors as it delivers (vale_fwd.c, mirror_rx), so each RX ring gets
+ * its new list; the old ones are freed once no thread can use them. */
+static void vale_mon_changed(struct nmd_port *p)
+{
+	struct vale_port *vp = VALE_PORT(p);
+	uint32_t i;
+
+	for (i = 0; i < vp->nrx; i++) {
+		unsigned n = nmd_mon_hw_targets(p, i, NULL, 0);
+		struct vale_mon *nm = NULL, *old;
+
+		if (n) {
+			nm = calloc(1, sizeof(*nm) + n * sizeof(nm->t[0]));
+			if (nm)
+				nm->n = nmd_mon_hw_targets(p, i, nm->t, n);
+			else
+				nmd_warn("%s: out of memory: its RX monitors miss frames", p->name);
+		}
+		/* R: the list is initialised before a thread's acquire load
+		 * in deliver_ring() */
+		old = atomic_exchange_explicit(&vp->rxq[i].mon, nm, memory_order_acq_rel);
+		vale_fwd_defer_free(old);
+	}
+	/* the caller frees monitors next: no thread may still use them */
+	vale_fwd_sync();
+}
+
 static uint32_t vale_hdr_len(const struct nmd_port *p)
 {
 	return atomic_load_explicit(&VALE_PORT((struct nmd_port *)(uintptr_t)p)->hdr_len,
@@ -461,7 +498,9 @@ static struct vale_port *ephemeral_new(const char *name, const struct nmreq_regi
 		*err = -EINVAL;
 		return NULL;
 	}
-	if (persistent_find(pname)) {
+	/* (an attachment's port may bear a persistent port's name: it is
+	 * that port's link to a second switch) */
+	if (!nic && persistent_find(pname)) {
 		snprintf(msg, msglen, "%s: %s is a persistent port; attach it first (vale-ctl -a %s)",
 			 name, pname, name);
 		*err = -EINVAL;
@@ -827,9 +866,16 @@ static int do_attach(struct nmd_client *c, struct nmd_req *r)
 	if (a->reg.nr_mode != NR_REG_ALL_NIC)
 		FAIL(r, EINVAL, "%s: %s has no host rings to attach", name, pname);
 	cur = atomic_load_explicit(&vp->sw, memory_order_relaxed);
-	if (cur)
-		FAIL(r, EBUSY, "%s is already attached to %s%s", pname, cur->name,
-		     strcmp(cur->name, swname) ? " (one switch per port)" : "");
+	if (cur && strcmp(cur->name, swname) == 0)
+		FAIL(r, EBUSY, "%s is already attached to %s", pname, cur->name);
+	if (cur) {
+		/* a second switch: netmap wraps the port, which then links
+		 * the two switches and is theirs alone (nic_vale.c) */
+		if (vp->port.nbind > 0 || vp->holds > 0)
+			FAIL(r, EBUSY, "%s is in use: it cannot link %s to %s", pname, cur->name,
+			     swname);
+		return nmd_nic_vale_wrap(c, r);
+	}
 	sw = switch_find(swname);
 	if (sw && switch_port(sw, name))
 		FAIL(r, EBUSY, "%s is already a port of %s", name, swname);
@@ -869,10 +915,13 @@ static int do_detach(struct nmd_client *c, struct nmd_req *r)
 		FAIL(r, EINVAL, "%s is a VM port: remove it (vale-ctl -r %s)", name, name);
 	if (!vp->persistent)
 		FAIL(r, EINVAL, "%s is an ephemeral port: it goes away with its last user", name);
+	if (nmd_nic_vale_wrapped(vp->pname))
+		FAIL(r, EBUSY, "%s is also attached to another switch: detach it there first",
+		     vp->pname);
 	idx = vp->idx;
 	switch_unpublish(vp);
 	vale_fwd_sync();
-	switch_forget(sw, idx);
+	switch_forget(sw, idx, vp->port.name);
 	snprintf(vp->port.name, sizeof(vp->port.name), "%s", vp->pname);
 	d->port_index = idx;
 	nmd_info("VALE port %s detached from %s", vp->pname, swname);
@@ -978,6 +1027,98 @@ static int do_stats(struct nmd_req *r)
 	return 0;
 }
 
+/* The switch a module request or NIOCCONFIG names: "vale0" or any
+ * "vale0:port".  0 or -EINVAL. */
+static int switch_name_of(const char *name, char sw[VALE_NAMSIZ])
+{
+	const char *c = strchr(name, ':');
+	size_t l = c ? (size_t)(c - name) : strlen(name), i;
+
+	if (strncmp(name, "val", 3) != 0 || l >= VALE_NAMSIZ)
+		return -EINVAL;
+	for (i = 0; i < l; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+			return -EINVAL;
+	memcpy(sw, name, l);
+	sw[l] = '\0';
+	return 0;
+}
+
+static int do_module(struct nmd_req *r)
+{
+	struct unm_vale_module_req *mr = r->body;
+	const char *name = r->msg->hdr.nr_name;
+	char swname[VALE_NAMSIZ];
+	struct vale_switch *sw;
+	bool created = false;
+	int err = 0;
+
+	if (switch_name_of(name, swname) < 0)
+		FAIL(r, EINVAL, "%s: not a VALE switch name", name);
+	/* untrusted strings: terminated here, too long ones refused */
+	if (memchr(mr->path, '\0', sizeof(mr->path)) == NULL ||
+	    memchr(mr->args, '\0', sizeof(mr->args)) == NULL)
+		FAIL(r, EINVAL, "%s: module path or arguments too long", swname);
+	sw = switch_find(swname);
+	switch (mr->cmd) {
+	case UNM_VALE_MOD_LOAD:
+		if (!sw) {
+			sw = switch_get(swname, &err);
+			if (!sw)
+				FAIL(r, -err, "%s: too many switches (max %d)", swname,
+				     VALE_MAX_SWITCHES);
+			created = true;
+		}
+		err = vale_mod_load(sw, mr->path, mr->args, r->msg_text, sizeof(r->msg_text));
+		if (err) {
+			if (created)
+				switch_put(sw);
+			return err;
+		}
+		break;
+	case UNM_VALE_MOD_UNLOAD:
+		if (!sw)
+			FAIL(r, ENXIO, "%s: no such switch", swname);
+		vale_mod_unload(sw);
+		break;
+	case UNM_VALE_MOD_INFO:
+		if (!sw)
+			FAIL(r, ENXIO, "%s: no such switch", swname);
+		break;
+	default:
+		FAIL(r, EINVAL, "%s: unknown module command %u", swname, mr->cmd);
+	}
+	memset(mr, 0, sizeof(*mr));
+	vale_mod_info(sw, mr);
+	/* unloaded from a switch that had nothing else */
+	switch_put(sw);
+	return 0;
+}
+
+int nmd_vale_config(struct nmd_client *c, void *payload, size_t len, char *msg, size_t msglen)
+{
+	struct nm_ifreq *req = payload;
+	char swname[VALE_NAMSIZ];
+	struct vale_switch *sw;
+
+	/* a module's configuration is switch administration, which a
+	 * grant's socket (a container) may not do */
+	if (c->grant)
+		FAILM(msg, msglen, EPERM, "this socket (granted to %s) cannot configure switches",
+		      c->grant->holder);
+	if (len != sizeof(*req))
+		FAILM(msg, msglen, EINVAL, "NIOCCONFIG: %zu bytes instead of a struct nm_ifreq", len);
+	req->nifr_name[sizeof(req->nifr_name) - 1] = '\0';
+	/* EINVAL for a missing switch too, as netmap's netmap_bdg_config() */
+	if (switch_name_of(req->nifr_name, swname) < 0)
+		FAILM(msg, msglen, EINVAL, "NIOCCONFIG: %s is not a VALE switch name",
+		      req->nifr_name);
+	sw = switch_find(swname);
+	if (!sw)
+		FAILM(msg, msglen, EINVAL, "NIOCCONFIG: no switch %s", swname);
+	return vale_mod_config(sw, req, msg, msglen);
+}
+
 int nmd_vale_request(struct nmd_client *c, struct nmd_req *r)
 {
 	switch (r->msg->hdr.nr_reqtype) {
@@ -998,6 +1139,8 @@ int nmd_vale_request(struct nmd_client *c, struct nmd_req *r)
 		return do_hdr_set(r);
 	case UNM_REQ_VALE_STATS:
 		return do_stats(r);
+	case UNM_REQ_VALE_MODULE:
+		return do_module(r);
 	default:
 		FAIL(r, EINVAL, "unknown request type %u", r->msg->hdr.nr_reqtype);
 	}
@@ -1009,8 +1152,17 @@ void nmd_vale_fini(void)
 	nmd_vhost_fini();
 	/* clients are gone: what is left are persistent ports (and anything
 	 * a bug left behind, which we free all the same) */
+	unsigned i;
+
 	while (vports)
 		port_destroy(vports);
+	/* switches kept by their module alone */
+	for (i = 0; i < VALE_MAX_SWITCHES; i++) {
+		if (switches[i]) {
+			vale_mod_unload(switches[i]);
+			switch_put(switches[i]);
+		}
+	}
 	vale_fwd_stop();
 }
 
@@ -1023,4 +1175,5 @@ const struct nmd_port_ops nmd_vale_ops = {
 	.bound = vale_bound,
 	.released = vale_released,
 	.hdr_len = vale_hdr_len,
+	.mon_changed = vale_mon_changed,
 };

@@ -16,6 +16,12 @@
  * data path takes no lock to look up a port and never waits for the
  * control path.
  *
+ * A switch's forwarding logic (vale_switch.mod: a module, or NULL for the
+ * built-in learning bridge) is published the same way: a thread reads it
+ * once per batch, and the main thread finishes a module it replaced only
+ * after a grace period (vale_mod.c).  A module's own callbacks run on
+ * both kinds of thread; include/unetmap/vale_module.h says which.
+ *
  * A port's TX rings are served by exactly one thread (vale_port.thr), so
  * TX-side state needs no lock.  Several threads may deliver into the same
  * RX ring; each RX ring has a spin lock held while a thread reserves,
@@ -30,6 +36,9 @@
 #include <stdint.h>
 
 #include "nmd.h"
+#include "unm_mon.h"
+#include "unetmap/vale_module.h"
+#include "unm_vale.h"
 
 #define VALE_MAX_SWITCHES  256	/* netmap: 8 */
 #define VALE_MAX_PORTS     4096	/* per switch; netmap: 254 (252 usable) */
@@ -76,7 +85,18 @@ struct vale_rxq {
 	struct unm_ring_ctl *ctl;
 	uint32_t n;
 	_Atomic uint32_t bound;		/* main: some descriptor binds the ring */
+	/* published by the main thread (vale_mon_changed), used under lock:
+	 * the copy monitors of this ring, which get what is delivered */
+	struct vale_mon *_Atomic mon;
 } __attribute__((aligned(64)));
+
+/* Copy monitors of an RX ring (monitor/monitor.c says which): immutable
+ * once published, except each entry's private lock bookkeeping, which
+ * the holder of the RX ring's lock updates. */
+struct vale_mon {
+	unsigned n;
+	struct unm_mon_ring t[];
+};
 
 struct vale_switch;
 struct vale_thread;
@@ -98,6 +118,32 @@ struct vale_vm {
 	/* frames the guest transmitted: forwarded, dropped by the switch
 	 * (the thread serving the port writes; stats read) */
 	_Atomic uint64_t pkts, bytes, drops;
+};
+
+/* Verdict counters of a switch's forwarding logic (vale-ctl --module). */
+enum { VALE_V_UNICAST, VALE_V_BCAST, VALE_V_DROP, VALE_V_INVALID, VALE_V_N };
+
+/*
+ * A module loaded into one switch (vale_mod.c; the ABI is
+ * include/unetmap/vale_module.h).  Published through vale_switch.mod:
+ * the fields above `verdicts` are immutable while it is; the rest is the
+ * main thread's.  It is freed (fini, dlclose) only after a grace period
+ * that follows its unpublishing.
+ */
+struct vale_mod {
+	uint32_t (*lookup)(const struct unm_vale_frame *f, uint8_t *dst_ring, void *priv);
+	void (*lookup_batch)(struct unm_vale_frame *f, unsigned int n, void *priv);
+	void *priv;
+	/* added to once per batch by every forwarding thread */
+	_Atomic uint64_t verdicts[VALE_V_N] __attribute__((aligned(64)));
+	/* rate limit of host->log from forwarding threads (vale_mod.c) */
+	_Atomic long log_sec;
+	_Atomic unsigned log_lines;
+	/* main thread only */
+	struct unm_vale_module ops;	/* the module's, missing tail zeroed */
+	struct unm_vale_host host;
+	void *dl;			/* dlopen() handle */
+	char path[1024], args[512], name[64];
 };
 
 struct vale_port {
@@ -130,6 +176,11 @@ struct vale_switch {
 	/* published */
 	_Atomic uint32_t hi;		/* 1 + the highest index in use */
 	struct vale_port *_Atomic port[VALE_MAX_PORTS];
+	/* the forwarding logic: a module, or NULL for the built-in
+	 * learning bridge below; read once per batch */
+	struct vale_mod *_Atomic mod;
+	/* the built-in bridge's verdicts, as vale_mod.verdicts */
+	_Atomic uint64_t verdicts[VALE_V_N];
 	/* learning table: (MAC << 16) | (port index + 1), 0 = empty;
 	 * written by every thread forwarding from a port of this switch */
 	_Atomic uint64_t mac[1u << VALE_MAC_BITS];
@@ -159,5 +210,24 @@ void vale_fwd_stats(const struct vale_port *vp, uint64_t out[7]);
 /* Make the thread serving vp look at it again (a VM port resumed: its
  * kick state may have changed while the thread slept). */
 void vale_fwd_wake(const struct vale_port *vp);
+/* Is the caller a forwarding thread? */
+bool vale_fwd_on_thread(void);
+
+/* ---- modules (vale_mod.c), called by the main thread ---- */
+
+/* Load the module at `path` (absolute) into sw, replacing what runs
+ * there.  0, or -errno with the reason in msg; then sw is unchanged. */
+int vale_mod_load(struct vale_switch *sw, const char *path, const char *args, char *msg,
+		  size_t msglen);
+/* Back to the built-in learning bridge (with an empty table). */
+void vale_mod_unload(struct vale_switch *sw);
+/* What runs in sw, with its counters. */
+void vale_mod_info(const struct vale_switch *sw, struct unm_vale_module_req *out);
+/* NIOCCONFIG for sw.  0 or -errno, with the reason in msg. */
+int vale_mod_config(struct vale_switch *sw, struct nm_ifreq *req, char *msg, size_t msglen);
+/* Port vp (idx set, not yet published) joins sw / port idx left sw and a
+ * grace period has passed. */
+void vale_mod_port_attach(struct vale_switch *sw, const struct vale_port *vp);
+void vale_mod_port_detach(struct vale_switch *sw, uint32_t idx, const char *name);
 
 #endif /* NMD_VALE_H */

@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unm_owner.h"
 #include "vale.h"
 #include "vm/vhost_user.h"
 
@@ -55,6 +56,19 @@
 /* most pieces of one frame a VM port's guest may hand over (the device's
  * own limit is the same); longer chains are dropped */
 #define VM_MAX_SEGS 256
+/* bytes of a VM port's frame a module sees (its headers) */
+#define VM_MOD_HDR 128
+
+/* A module decides for this many frames at a time, while the switch
+ * gathers the next ones, so that it reads each frame's first line soon
+ * after the gather loop prefetched it (PF_DIST slots ahead), as the
+ * built-in bridge does when it looks each frame up as it goes.  Chunks of
+ * 4 to 1024 frames measured alike within the noise of a shared host
+ * (perf, forwarding thread); the short chunk keeps the lines in L1 on
+ * hosts with smaller caches. */
+#ifndef MOD_CHUNK
+#define MOD_CHUNK PF_DIST
+#endif
 
 /* How many slots ahead buffers are prefetched.  Buffers are 2048 bytes
  * apart, so their first lines fall into few cache sets and the hardware
@@ -78,6 +92,7 @@ struct fwd_pkt {
 	uint16_t next;		/* next packet of the same list */
 	uint8_t vm;		/* from a VM port: the fragments are pieces of
 				 * one frame in guest memory, not slots */
+	uint8_t ring;		/* a module's dst_ring (vale_thread.ringmix) */
 };
 
 /* The ports a thread serves: an immutable array, replaced as a whole. */
@@ -101,6 +116,8 @@ struct vale_thread {
 	_Atomic bool stop;
 	/* private scratch for one batch */
 	uint32_t sh;			/* the source port's header length */
+	bool ringmix;			/* a module chose RX rings: pkt[].ring */
+	struct unm_vale_frame mf[VALE_BATCH];	/* what a module sees */
 	struct fwd_frag frag[MAX_FRAGS_BATCH];
 	struct fwd_pkt pkt[MAX_FRAGS_BATCH];
 	uint16_t uhead[VALE_MAX_PORTS], utail[VALE_MAX_PORTS];
@@ -108,11 +125,15 @@ struct vale_thread {
 	uint32_t dbuf[NETMAP_MAX_FRAGS];
 	/* VM ports */
 	struct nmd_vu_frame vf[NMD_VU_BURST];
+	/* a module's view of a VM port's frames: their first bytes, copied
+	 * (the guest may rewrite its buffers while we read) */
+	unsigned char vmh[NMD_VU_BURST][VM_MOD_HDR];
 	struct iovec iov[VM_MAX_SEGS];
 	bool vm_poll;			/* a VM queue said "work" and had none */
 };
 
 static struct nmd_vale_opts opts = { .threads = 1, .batch = VALE_DEF_BATCH };
+static __thread bool on_fwd_thread;
 static struct vale_thread **threads;
 static unsigned nthreads;
 static _Atomic uint64_t gp_ctr = 1;	/* grace-period counter (main writes) */
@@ -380,6 +401,22 @@ static inline uint16_t next_merged(struct vale_thread *t, uint16_t *a, uint16_t 
 	return i;
 }
 
+/* The slots [from, to) just filled in RX ring q of port dp, into its copy
+ * monitors (netmap's copy monitors see RX frames on delivery, before the
+ * port reads them).  Never waits: a busy or full monitor loses frames. */
+static void mirror_rx(struct vale_mon *mon, struct vale_port *dp, struct vale_rxq *q,
+		      uint32_t from, uint32_t to)
+{
+	struct unm_mon_src src = {
+		.ring = q->ring, .bufs = dp->buf_base, .n = q->n,
+		.buf_size = dp->buf_size, .buf_total = dp->buf_total, .txmon = 0,
+	};
+	unsigned i;
+
+	for (i = 0; i < mon->n; i++)
+		unm_mon_copy(&mon->t[i], &src, from, to, unm_owner_self());
+}
+
 static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct vale_rxq *q,
 			 uint16_t ul, uint16_t bl)
 {
@@ -474,6 +511,12 @@ static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct val
 		bytes += p->len;
 	}
 	if (fill != q->fill) {
+		/* copy monitors see the frames before the receiver can touch
+		 * them.  A: pairs with the release in vale_mon_changed() */
+		struct vale_mon *mon = atomic_load_explicit(&q->mon, memory_order_acquire);
+
+		if (mon)
+			mirror_rx(mon, dp, q, q->fill, fill);
 		q->fill = fill;
 		/* R: publishes the slots and buffers we wrote to the
 		 * receiver's acquire load in hw_rxsync() */
@@ -571,9 +614,37 @@ static void deliver_vm(struct vale_thread *t, struct vale_port *dp, uint16_t ul,
 	atomic_store_explicit(&q->lock, 0, memory_order_release);
 }
 
+/* A module chose each frame's RX ring: one unicast list per ring of dp,
+ * in batch order (the nodes of ul are dp's alone, so they can be
+ * relinked); the broadcast list goes to ring 0 with that ring's frames. */
+static void deliver_split(struct vale_thread *t, struct vale_port *dp, uint16_t ul, uint16_t bl)
+{
+	uint16_t head[VALE_MAX_RINGS], tail[VALE_MAX_RINGS];
+	uint32_t r;
+
+	for (r = 0; r < dp->nrx; r++)
+		head[r] = tail[r] = NIL;
+	while (ul != NIL) {
+		uint16_t nx = t->pkt[ul].next;
+
+		r = t->pkt[ul].ring % dp->nrx;
+		t->pkt[ul].next = NIL;
+		if (head[r] == NIL)
+			head[r] = ul;
+		else
+			t->pkt[tail[r]].next = ul;
+		tail[r] = ul;
+		ul = nx;
+	}
+	for (r = 0; r < dp->nrx; r++)
+		if (head[r] != NIL || (r == 0 && bl != NIL))
+			deliver_ring(t, dp, &dp->rxq[r], head[r], r == 0 ? bl : NIL);
+}
+
 /* Deliver to one port its unicast list and the batch's broadcast list.
- * Unicast uses the source ring's index (mod the receiver's ring count),
- * broadcast always ring 0, as netmap does. */
+ * Unicast uses the source ring's index (mod the receiver's ring count)
+ * unless a module chose otherwise, broadcast always ring 0, as netmap
+ * does. */
 static void deliver_port(struct vale_thread *t, uint16_t ring, struct vale_port *dp,
 			 uint16_t ul, uint16_t bl)
 {
@@ -585,6 +656,10 @@ static void deliver_port(struct vale_thread *t, uint16_t ring, struct vale_port 
 	}
 	ur = ring % dp->nrx;
 
+	if (t->ringmix && ul != NIL) {
+		deliver_split(t, dp, ul, bl);
+		return;
+	}
 	if (ul != NIL && bl != NIL && ur != 0) {
 		deliver_ring(t, dp, &dp->rxq[ur], ul, NIL);
 		deliver_ring(t, dp, &dp->rxq[0], NIL, bl);
@@ -625,16 +700,94 @@ static void fwd_deliver(struct vale_thread *t, struct vale_switch *sw, struct va
 		t->uhead[t->act[i]] = NIL;
 }
 
+/* Put packet i on its destination's list (phase 2 lists: per
+ * destination, in batch order). */
+static inline void enlist(struct vale_thread *t, uint16_t i, uint16_t *bhead, uint16_t *btail,
+			  uint32_t *nact)
+{
+	uint32_t d = t->pkt[i].dst;
+
+	if (d == BCAST) {
+		if (*bhead == NIL)
+			*bhead = i;
+		else
+			t->pkt[*btail].next = i;
+		*btail = i;
+	} else if (t->uhead[d] == NIL) {
+		t->uhead[d] = t->utail[d] = i;
+		t->act[(*nact)++] = (uint16_t)d;
+	} else {
+		t->pkt[t->utail[d]].next = i;
+		t->utail[d] = i;
+	}
+}
+
+/* A module decides where packets [from, to) go (t->mf[i] describes
+ * pkt[i]): one call for them all, or one per frame. */
+static inline void mod_call(struct vale_thread *t, const struct vale_mod *m, uint32_t from,
+			    uint32_t to)
+{
+	uint32_t i;
+
+	if (m->lookup_batch) {
+		m->lookup_batch(&t->mf[from], to - from, m->priv);
+	} else {
+		for (i = from; i < to; i++)
+			t->mf[i].dst = m->lookup(&t->mf[i], &t->mf[i].dst_ring, m->priv);
+	}
+}
+
+/* The module's verdict for packet i, untrusted: anything but a port of
+ * the switch other than the source, NM_BDG_BROADCAST or NM_BDG_NOPORT is
+ * a counted drop.  Sets pkt[i].dst (and .ring) and counts in vc[]. */
+static inline uint32_t mod_verdict(struct vale_thread *t, struct vale_switch *sw, uint32_t src,
+				   uint16_t ring, uint32_t i, uint64_t vc[VALE_V_N])
+{
+	uint32_t d = t->mf[i].dst;
+	uint8_t r = t->mf[i].dst_ring;
+
+	if (d == NM_BDG_BROADCAST) {
+		d = BCAST;
+		vc[VALE_V_BCAST]++;
+	} else if (d == NM_BDG_NOPORT) {
+		d = DROP;
+		vc[VALE_V_DROP]++;
+	} else if (d >= VALE_MAX_PORTS || d == src || vale_idx_reserved(d) ||
+		   !atomic_load_explicit(&sw->port[d], memory_order_relaxed)) {
+		/* phase 2 re-reads the port with acquire; a port that leaves
+		 * in between is skipped there */
+		d = DROP;
+		vc[VALE_V_INVALID]++;
+	} else {
+		vc[VALE_V_UNICAST]++;
+	}
+	t->pkt[i].dst = d;
+	t->pkt[i].ring = r;
+	if (r != ring)
+		t->ringmix = true;
+	return d;
+}
+
+static inline void verdicts_add(_Atomic uint64_t *to, const uint64_t vc[VALE_V_N])
+{
+	unsigned k;
+
+	/* several threads may forward for one switch: read-modify-write */
+	for (k = 0; k < VALE_V_N; k++)
+		if (vc[k])
+			atomic_fetch_add_explicit(&to[k], vc[k], memory_order_relaxed);
+}
 /* ---- one batch from one TX ring ---- */
 
 /* Returns the number of slots consumed. */
 static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale_txq *q)
 {
-	uint32_t n = q->n, cons = q->cons, app, limit, used = 0, npkt = 0, nfrag = 0;
-	uint32_t bsz = vp->buf_size, btot = vp->buf_total, j, nact = 0, hdr;
-	uint64_t pkts = 0, bytes = 0, drops = 0, errors = 0;
+	uint32_t n = q->n, cons = q->cons, app, limit, used = 0, npkt = 0, nfrag = 0, decided = 0;
+	uint32_t bsz = vp->buf_size, btot = vp->buf_total, j, i, nact = 0, hdr;
+	uint64_t pkts = 0, bytes = 0, drops = 0, errors = 0, vc[VALE_V_N] = { 0 };
 	uint16_t bhead = NIL, btail = NIL;
 	struct vale_switch *sw;
+	struct vale_mod *mod;
 
 	/* Untrusted: what the application handed over.  A: pairs with the
 	 * release store in hw_txsync(): the slots and buffers it wrote are
@@ -655,6 +808,11 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 	/* A: pairs with the release store in vale.c that attaches the port:
 	 * idx is valid once sw is seen */
 	sw = atomic_load_explicit(&vp->sw, memory_order_acquire);
+	/* A: pairs with the release store in vale_mod.c that installs a
+	 * module: its fields are initialised.  Read once: a change of logic
+	 * takes effect between two batches. */
+	mod = sw ? atomic_load_explicit(&sw->mod, memory_order_acquire) : NULL;
+	t->ringmix = false;
 	hdr = atomic_load_explicit(&vp->hdr_len, memory_order_relaxed);
 
 	/* phase 1: slots -> packets, each slot read once */
@@ -715,30 +873,54 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 		p->len = plen;
 		p->next = NIL;
 		p->vm = 0;
+		if (mod) {
+			/* the module decides for a chunk of packets at a time */
+			struct unm_vale_frame *f = &t->mf[npkt];
+
+			f->data = (const uint8_t *)t->frag[first].buf + hdr;
+			f->len = t->frag[first].len - hdr;
+			f->frame_len = plen - hdr;
+			f->src_port = vp->idx;
+			f->src_ring = q->id;
+			f->nfrags = (uint16_t)nf;
+			f->dst = NM_BDG_NOPORT;
+			f->dst_ring = (uint8_t)q->id;
+			nfrag = first + nf;
+			npkt++;
+			if (npkt - decided == MOD_CHUNK) {
+				mod_call(t, mod, decided, npkt);
+				decided = npkt;
+			}
+			continue;
+		}
 		p->dst = lookup(sw, vp->idx, (const unsigned char *)t->frag[first].buf + hdr);
 		if (p->dst == DROP) {
+			vc[VALE_V_DROP]++;
 			drops++;
 			continue;
 		}
+		vc[p->dst == BCAST ? VALE_V_BCAST : VALE_V_UNICAST]++;
 		pkts++;
 		bytes += plen;
 		nfrag = first + nf;
-		/* phase 2 lists: per destination, in batch order */
-		if (p->dst == BCAST) {
-			if (bhead == NIL)
-				bhead = (uint16_t)npkt;
-			else
-				t->pkt[btail].next = (uint16_t)npkt;
-			btail = (uint16_t)npkt;
-		} else if (t->uhead[p->dst] == NIL) {
-			t->uhead[p->dst] = t->utail[p->dst] = (uint16_t)npkt;
-			t->act[nact++] = (uint16_t)p->dst;
-		} else {
-			t->pkt[t->utail[p->dst]].next = (uint16_t)npkt;
-			t->utail[p->dst] = (uint16_t)npkt;
-		}
+		enlist(t, (uint16_t)npkt, &bhead, &btail, &nact);
 		npkt++;
 	}
+	if (mod && npkt) {
+		if (decided < npkt)
+			mod_call(t, mod, decided, npkt);
+		for (i = 0; i < npkt; i++) {
+			if (mod_verdict(t, sw, vp->idx, q->id, i, vc) == DROP) {
+				drops++;
+				continue;
+			}
+			pkts++;
+			bytes += t->pkt[i].len;
+			enlist(t, (uint16_t)i, &bhead, &btail, &nact);
+		}
+	}
+	if (sw)
+		verdicts_add(mod ? mod->verdicts : sw->verdicts, vc);
 
 	/* phase 2: copy into every destination */
 	t->sh = hdr;
@@ -775,10 +957,11 @@ static uint32_t fwd_vm_tx(struct vale_thread *t, struct vale_port *vp)
 {
 	struct vale_vm *vm = vp->vm;
 	uint32_t max = opts.batch < NMD_VU_BURST ? opts.batch : NMD_VU_BURST;
-	uint32_t npkt = 0, nfrag = 0, nact = 0, n, i, k;
-	uint64_t pkts = 0, bytes = 0, drops = 0;
+	uint32_t npkt = 0, nfrag = 0, nact = 0, n, i, k, hl;
+	uint64_t pkts = 0, bytes = 0, drops = 0, vc[VALE_V_N] = { 0 };
 	uint16_t bhead = NIL, btail = NIL;
 	struct vale_switch *sw;
+	struct vale_mod *mod;
 
 	/* A: pairs with the release store in nmd_vale_vm_resume(); a pause
 	 * that starts after this load waits for our grace period */
@@ -787,27 +970,26 @@ static uint32_t fwd_vm_tx(struct vale_thread *t, struct vale_port *vp)
 	n = nmd_vu_tx_peek(vm->dev, t->vf, max);
 	if (!n)
 		return 0;
-	/* A: as in fwd_txq(): idx is valid once sw is seen */
+	/* A: as in fwd_txq(): idx is valid once sw is seen, a module's
+	 * fields once it is */
 	sw = atomic_load_explicit(&vp->sw, memory_order_acquire);
+	mod = sw ? atomic_load_explicit(&sw->mod, memory_order_acquire) : NULL;
+	t->ringmix = false;
 	for (i = 0; i < n; i++) {
 		const struct nmd_vu_frame *f = &t->vf[i];
-		unsigned char eh[14];
+		unsigned char *eh = t->vmh[npkt];
 		struct fwd_pkt *p;
 
-		if (!sw || f->len < sizeof(eh) || f->nseg > VM_MAX_SEGS ||
+		if (!sw || f->len < 14 || f->nseg > VM_MAX_SEGS ||
 		    nfrag + f->nseg > MAX_FRAGS_BATCH) {
 			drops++;
 			continue;
 		}
 		/* the guest may rewrite its buffers meanwhile: the lookup
 		 * works on a copy */
-		nmd_vu_frame_copy(f, 0, eh, sizeof(eh));
+		hl = mod ? (f->len < VM_MOD_HDR ? f->len : VM_MOD_HDR) : 14;
+		nmd_vu_frame_copy(f, 0, eh, hl);
 		p = &t->pkt[npkt];
-		p->dst = lookup(sw, vp->idx, eh);
-		if (p->dst == DROP) {
-			drops++;
-			continue;
-		}
 		for (k = 0; k < f->nseg; k++) {
 			t->frag[nfrag + k].buf = f->seg[k].p;
 			t->frag[nfrag + k].len = f->seg[k].len;
@@ -817,24 +999,48 @@ static uint32_t fwd_vm_tx(struct vale_thread *t, struct vale_port *vp)
 		p->len = f->len;
 		p->next = NIL;
 		p->vm = 1;
+		if (mod) {
+			struct unm_vale_frame *mf = &t->mf[npkt];
+
+			mf->data = eh;
+			mf->len = hl;
+			mf->frame_len = f->len;
+			mf->src_port = vp->idx;
+			mf->src_ring = 0;
+			mf->nfrags = (uint16_t)f->nseg;
+			mf->dst = NM_BDG_NOPORT;
+			mf->dst_ring = 0;
+			nfrag += f->nseg;
+			npkt++;
+			continue;
+		}
+		p->dst = lookup(sw, vp->idx, eh);
+		if (p->dst == DROP) {
+			vc[VALE_V_DROP]++;
+			drops++;
+			continue;
+		}
+		vc[p->dst == BCAST ? VALE_V_BCAST : VALE_V_UNICAST]++;
 		nfrag += f->nseg;
 		pkts++;
 		bytes += f->len;
-		if (p->dst == BCAST) {
-			if (bhead == NIL)
-				bhead = (uint16_t)npkt;
-			else
-				t->pkt[btail].next = (uint16_t)npkt;
-			btail = (uint16_t)npkt;
-		} else if (t->uhead[p->dst] == NIL) {
-			t->uhead[p->dst] = t->utail[p->dst] = (uint16_t)npkt;
-			t->act[nact++] = (uint16_t)p->dst;
-		} else {
-			t->pkt[t->utail[p->dst]].next = (uint16_t)npkt;
-			t->utail[p->dst] = (uint16_t)npkt;
-		}
+		enlist(t, (uint16_t)npkt, &bhead, &btail, &nact);
 		npkt++;
 	}
+	if (mod && npkt) {
+		mod_call(t, mod, 0, npkt);
+		for (i = 0; i < npkt; i++) {
+			if (mod_verdict(t, sw, vp->idx, 0, i, vc) == DROP) {
+				drops++;
+				continue;
+			}
+			pkts++;
+			bytes += t->pkt[i].len;
+			enlist(t, (uint16_t)i, &bhead, &btail, &nact);
+		}
+	}
+	if (sw)
+		verdicts_add(mod ? mod->verdicts : sw->verdicts, vc);
 	t->sh = 0;	/* VM ports carry no virtio-net header on the switch */
 	fwd_deliver(t, sw, vp, 0, bhead, nact);
 	nmd_vu_tx_done(vm->dev);
@@ -929,6 +1135,7 @@ static void *fwd_main(void *arg)
 	struct vale_thread *t = arg;
 	struct epoll_event evs[64];
 
+	on_fwd_thread = true;
 	if (t->cpu >= 0) {
 		cpu_set_t set;
 
@@ -1202,4 +1409,9 @@ void vale_fwd_wake(const struct vale_port *vp)
 
 	if (vp->thr && write(vp->thr->ctl, &one, sizeof(one)) < 0)
 		nmd_warn("vale-fwd%u: cannot wake: %s", vp->thr->id, strerror(errno));
+}
+
+bool vale_fwd_on_thread(void)
+{
+	return on_fwd_thread;
 }

@@ -45,6 +45,11 @@ struct nmd_ivshmem_guest {
 	/* BAR2 */
 	void *shm;
 	size_t shm_size;
+	/* for other processes: the memory at shm_ofs of shm_fd, the
+	 * registers at regs_ofs of regs_fd (the vfio device, or the sysfs
+	 * resource files, kept open for that) */
+	int shm_fd, regs_fd;
+	uint64_t shm_ofs;
 	uint16_t id;
 	unsigned nvec;
 	int irq[NMD_IVSHMEM_GUEST_MAX_VECTORS];
@@ -163,7 +168,7 @@ static int bar_range(const char *bdf, unsigned bar, uint64_t *start, uint64_t *l
 /* Map BAR @bar through its sysfs resource file; *ptr points at the BAR
  * (the mapping starts at its page). */
 static int sysfs_map(const char *bdf, unsigned bar, size_t need, void **map, size_t *maplen,
-		     void **ptr, size_t *len)
+		     void **ptr, size_t *len, int *keep_fd)
 {
 	char path[PATH_MAX];
 	uint64_t start, blen;
@@ -184,9 +189,12 @@ static int sysfs_map(const char *bdf, unsigned bar, size_t need, void **map, siz
 		return -errno;
 	m = mmap(NULL, ml, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	err = m == MAP_FAILED ? -errno : 0;
-	close(fd);
+	if (err || !keep_fd)
+		close(fd);
 	if (err)
 		return err;
+	if (keep_fd)
+		*keep_fd = fd;
 	*map = m;
 	*maplen = ml;
 	*ptr = (char *)m + in_page;
@@ -325,6 +333,7 @@ static int vfio_map(struct nmd_ivshmem_guest *g)
 		return -errno;
 	g->shm = m;
 	g->shm_size = (size_t)ri.size;
+	g->shm_ofs = ri.offset;
 
 	err = vfio_region(g->dev, VFIO_PCI_BAR0_REGION_INDEX, &ri);
 	if (err)
@@ -476,6 +485,12 @@ static void release(struct nmd_ivshmem_guest *g)
 		munmap(g->shm, g->shm_size);
 	g->regs_map = g->shm = NULL;
 	g->regs = NULL;
+	if (g->shm_fd >= 0 && g->shm_fd != g->dev)
+		close(g->shm_fd);
+	if (g->regs_fd >= 0 && g->regs_fd != g->dev)
+		close(g->regs_fd);
+	g->shm_fd = g->regs_fd = -1;
+	g->shm_ofs = 0;
 	if (g->dev >= 0)
 		close(g->dev);
 	if (g->group >= 0)
@@ -517,7 +532,7 @@ static int sysfs_open(struct nmd_ivshmem_guest *g)
 	size_t len;
 	int err;
 
-	err = sysfs_map(g->bdf, 2, 1, &g->shm, &g->shm_size, &ptr, &len);
+	err = sysfs_map(g->bdf, 2, 1, &g->shm, &g->shm_size, &ptr, &len, &g->shm_fd);
 	if (err) {
 		/* with CONFIG_IO_STRICT_DEVMEM the kernel refuses to map a BAR
 		 * a driver claimed: vfio-pci does while a process has mapped it */
@@ -533,12 +548,15 @@ static int sysfs_open(struct nmd_ivshmem_guest *g)
 		g->shm = NULL;
 		return -ENXIO;
 	}
-	err = sysfs_map(g->bdf, 0, BAR0_MIN, &g->regs_map, &g->regs_maplen, &ptr, &len);
+	err = sysfs_map(g->bdf, 0, BAR0_MIN, &g->regs_map, &g->regs_maplen, &ptr, &len,
+			&g->regs_fd);
 	if (err) {
 		nmd_warn("ivshmem %s: mapping resource0: %s", g->bdf, strerror(-err));
 		return err;
 	}
 	g->regs = ptr;
+	/* the resource file maps from the page that holds the BAR */
+	g->regs_ofs = (uint64_t)((char *)ptr - (char *)g->regs_map);
 	return 0;
 }
 
@@ -569,6 +587,7 @@ int nmd_ivshmem_guest_open(const char *bdf, unsigned flags, struct nmd_ivshmem_g
 		return -ENOMEM;
 	memcpy(g->bdf, bdf, strlen(bdf) + 1);
 	g->container = g->group = g->dev = -1;
+	g->shm_fd = g->regs_fd = -1;
 	for (i = 0; i < NMD_IVSHMEM_GUEST_MAX_VECTORS; i++)
 		g->irq[i] = -1;
 
@@ -577,6 +596,8 @@ int nmd_ivshmem_guest_open(const char *bdf, unsigned flags, struct nmd_ivshmem_g
 		err = vfio_open(g);
 		if (err)
 			release(g);
+		else
+			g->shm_fd = g->regs_fd = g->dev;
 	}
 	if (err) {
 		if (flags & NMD_IVSHMEM_GUEST_IRQ) {
@@ -648,6 +669,48 @@ unsigned nmd_ivshmem_guest_vectors(const struct nmd_ivshmem_guest *g)
 const char *nmd_ivshmem_guest_bdf(const struct nmd_ivshmem_guest *g)
 {
 	return g->bdf;
+}
+
+void nmd_ivshmem_guest_fds(const struct nmd_ivshmem_guest *g, int *shm_fd, uint64_t *shm_ofs,
+			   int *regs_fd, uint64_t *regs_ofs)
+{
+	*shm_fd = g->shm_fd;
+	*shm_ofs = g->shm_ofs;
+	*regs_fd = g->regs_fd;
+	*regs_ofs = g->regs_ofs;
+}
+
+int nmd_ivshmem_guest_peek(const char *bdf, void *buf, size_t len, uint64_t *bar_size)
+{
+	char path[PATH_MAX];
+	uint64_t start, blen;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), ofs, in_page, ml;
+	void *m;
+	int fd, err;
+
+	if (strlen(bdf) >= NMD_IVSHMEM_BDF_LEN || strchr(bdf, '/') || !is_ivshmem(bdf))
+		return -ENODEV;
+	err = bar_range(bdf, 2, &start, &blen);
+	if (err)
+		return err;
+	if (blen < len || blen > SIZE_MAX / 2 || (start & (page - 1)))
+		return -ERANGE;
+	ofs = (size_t)blen - len;
+	in_page = ofs & (page - 1);
+	ml = (in_page + len + page - 1) & ~(page - 1);
+	snprintf(path, sizeof(path), SYSPCI "/devices/%s/resource2", bdf);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_SYNC);
+	if (fd < 0)
+		return -errno;
+	m = mmap(NULL, ml, PROT_READ, MAP_SHARED, fd, (off_t)(ofs - in_page));
+	err = m == MAP_FAILED ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	memcpy(buf, (char *)m + in_page, len);
+	munmap(m, ml);
+	*bar_size = blen;
+	return 0;
 }
 
 int nmd_ivshmem_guest_ring(struct nmd_ivshmem_guest *g, uint16_t peer, uint16_t vector)

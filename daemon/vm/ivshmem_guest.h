@@ -103,6 +103,30 @@ unsigned nmd_ivshmem_guest_vectors(const struct nmd_ivshmem_guest *g);
 const char *nmd_ivshmem_guest_bdf(const struct nmd_ivshmem_guest *g);
 
 /**
+ * nmd_ivshmem_guest_fds - descriptors through which another process maps
+ * the device too (pass them with SCM_RIGHTS; the receiver's mmap works):
+ * the shared memory starts at @shm_ofs of @shm_fd, the registers (BAR0)
+ * at @regs_ofs of @regs_fd (the doorbell is 12 bytes further).  With vfio
+ * both are the device descriptor; when polling, the sysfs resource files.
+ * They stay the device's: do not close them.
+ */
+void nmd_ivshmem_guest_fds(const struct nmd_ivshmem_guest *g, int *shm_fd, uint64_t *shm_ofs,
+			   int *regs_fd, uint64_t *regs_ofs);
+
+/**
+ * nmd_ivshmem_guest_peek - copy the last @len bytes of the shared memory
+ * of device @bdf into @buf without taking the device (through sysfs
+ * resource2), to see whether it is meant for the caller before binding
+ * it to vfio-pci.  @bar_size: out, the memory's size.
+ *
+ * Works while no driver claims the BAR (no process holds the device
+ * through vfio).  Returns 0, or -errno: -ENODEV (not an ivshmem device),
+ * -ENXIO (no memory yet), -ERANGE (smaller than @len), -EINVAL (claimed),
+ * or what open() and mmap() returned.
+ */
+int nmd_ivshmem_guest_peek(const char *bdf, void *buf, size_t len, uint64_t *bar_size);
+
+/**
  * nmd_ivshmem_guest_ring - write the doorbell: interrupt vector @vector
  * of peer @peer (the host is peer 0 with netmapd's ivshmem server).
  * Returns 0 or -errno.  QEMU ignores rings of unknown peers or vectors.

@@ -92,6 +92,7 @@ struct nmd_ivshmem_server {
 	uint16_t next_id;
 	struct nmd_ivshmem_ops ops;
 	void *arg;
+	int *given_kick, *given_bell;	/* [vectors] or NULL (params) */
 	struct ivs_peer **slot;	/* [max_peers] */
 	/* per id: 0 never used (or forgotten), IVS_LIVE in use, else the
 	 * seq at which it left (see "Peer ids and QEMU") */
@@ -353,6 +354,24 @@ static int eventfds(int *fds, unsigned n)
 	return 0;
 }
 
+/* The eventfds the owner gave for the guest replace fresh ones. */
+static int take_given(int *fds, const int *given, unsigned n)
+{
+	unsigned i;
+	int fd;
+
+	for (i = 0; given && i < n; i++) {
+		if (given[i] < 0)
+			continue;
+		fd = fcntl(given[i], F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			return -errno;
+		close(fds[i]);
+		fds[i] = fd;
+	}
+	return 0;
+}
+
 static int peer_new(struct nmd_ivshmem_server *s, int sock, struct ivs_peer **out)
 {
 	struct ivs_peer *p;
@@ -382,6 +401,10 @@ static int peer_new(struct nmd_ivshmem_server *s, int sock, struct ivs_peer **ou
 	err = eventfds(p->kick, s->vectors);
 	if (!err)
 		err = eventfds(p->bell, s->vectors);
+	if (!err)
+		err = take_given(p->kick, s->given_kick, s->vectors);
+	if (!err)
+		err = take_given(p->bell, s->given_bell, s->vectors);
 	if (err) {
 		peer_free(p, s->vectors);
 		return err;
@@ -612,6 +635,20 @@ static int listen_on(struct nmd_ivshmem_server *s, mode_t mode)
 	return 0;
 }
 
+static void given_free(struct nmd_ivshmem_server *s)
+{
+	unsigned v;
+
+	for (v = 0; v < s->vectors; v++) {
+		if (s->given_kick && s->given_kick[v] >= 0)
+			close(s->given_kick[v]);
+		if (s->given_bell && s->given_bell[v] >= 0)
+			close(s->given_bell[v]);
+	}
+	free(s->given_kick);
+	free(s->given_bell);
+}
+
 int nmd_ivshmem_server_new(const struct nmd_ivshmem_params *p,
 			   struct nmd_ivshmem_server **out)
 {
@@ -621,7 +658,8 @@ int nmd_ivshmem_server_new(const struct nmd_ivshmem_params *p,
 	int err;
 
 	if (!p || !p->path || !out || p->vectors < 1 || p->vectors > NMD_IVSHMEM_MAX_VECTORS ||
-	    p->max_peers > NMD_IVSHMEM_MAX_PEERS || p->shm_fd < 0) {
+	    p->max_peers > NMD_IVSHMEM_MAX_PEERS || p->shm_fd < 0 ||
+	    ((p->kick_fds || p->bell_fds) && p->max_peers != 1)) {
 		nmd_warn("ivshmem: bad server parameters");
 		return -EINVAL;
 	}
@@ -653,6 +691,31 @@ int nmd_ivshmem_server_new(const struct nmd_ivshmem_params *p,
 	if (p->ops)
 		s->ops = *p->ops;
 	s->arg = p->arg;
+	if (p->kick_fds || p->bell_fds) {
+		s->given_kick = malloc(s->vectors * sizeof(int));
+		s->given_bell = malloc(s->vectors * sizeof(int));
+		if (!s->given_kick || !s->given_bell) {
+			free(s->given_kick);
+			free(s->given_bell);
+			s->given_kick = s->given_bell = NULL;
+			err = -ENOMEM;
+			goto fail;
+		}
+		err = 0;
+		for (unsigned v = 0; v < s->vectors; v++)
+			s->given_kick[v] = s->given_bell[v] = -1;
+		/* our own copies: the caller's may close before we do */
+		for (unsigned v = 0; v < s->vectors; v++) {
+			if (p->kick_fds && p->kick_fds[v] >= 0 &&
+			    (s->given_kick[v] = fcntl(p->kick_fds[v], F_DUPFD_CLOEXEC, 3)) < 0)
+				err = -errno;
+			if (p->bell_fds && p->bell_fds[v] >= 0 &&
+			    (s->given_bell[v] = fcntl(p->bell_fds[v], F_DUPFD_CLOEXEC, 3)) < 0)
+				err = -errno;
+		}
+		if (err)
+			goto fail;
+	}
 	s->slot = calloc(s->max_peers, sizeof(*s->slot));
 	/* 256 KB of address space, touched only where ids were used */
 	s->idstate = calloc(IVS_MAX_ID + 1, sizeof(*s->idstate));
@@ -690,6 +753,7 @@ fail:
 		close(s->ep);
 	if (s->shm >= 0)
 		close(s->shm);
+	given_free(s);
 	free(s->slot);
 	free(s->idstate);
 	free(s);
@@ -712,6 +776,7 @@ void nmd_ivshmem_server_free(struct nmd_ivshmem_server *s)
 	}
 	close(s->ep);
 	close(s->shm);
+	given_free(s);
 	free(s->slot);
 	free(s->idstate);
 	free(s);

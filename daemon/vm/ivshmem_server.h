@@ -109,6 +109,15 @@ struct nmd_ivshmem_params {
 	unsigned max_peers;	/* guests at once; 0: 16 */
 	const struct nmd_ivshmem_ops *ops;	/* may be NULL */
 	void *arg;		/* passed to the ops */
+	/* Optional, for a server of one guest at a time (max_peers 1): the
+	 * eventfds that guest gets, `vectors` of each, where -1 entries are
+	 * made fresh; duplicated, the caller keeps its own.  kick_fds[v]
+	 * becomes the guest's vector v (writing it raises MSI-X vector v
+	 * there), bell_fds[v] what the guest's doorbell for vector v of peer
+	 * 0 writes.  Handing the data path's own eventfds over here lets
+	 * kicks cross without any relay (VM passthrough, vm/export.c). */
+	const int *kick_fds;
+	const int *bell_fds;
 };
 
 /**
@@ -116,8 +125,9 @@ struct nmd_ivshmem_params {
  * @p:   parameters (copied)
  * @out: the new server
  *
- * Returns 0, or -errno: -EINVAL (bad vectors/max_peers, empty memfd, or a
- * size that is not a power of two), -ENAMETOOLONG (path), -EADDRINUSE (a
+ * Returns 0, or -errno: -EINVAL (bad vectors/max_peers, given eventfds
+ * with max_peers other than 1, empty memfd, or a size that is not a power
+ * of two), -ENAMETOOLONG (path), -EADDRINUSE (a
  * live server owns the path), or what socket(), bind(), listen(), fstat(),
  * eventfd() or epoll_create1() returned.  Logs why.
  */

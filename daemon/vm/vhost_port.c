@@ -7,7 +7,7 @@
  * port (vale.c, nmd_vale_vm_new()).  The parts run where vhost_user.h
  * wants them:
  *   - the protocol on netmapd's control thread: the device's descriptor
- *     is a watch of the server loop (nmd_server_watch_fd), so messages
+ *     is a watch of the server loop (nmd_server_watch), so messages
  *     from QEMU are handled between requests and never race them;
  *   - the data path on the VALE forwarding threads (vale_fwd.c): the
  *     thread that serves the port takes what the guest transmits, every
@@ -134,7 +134,7 @@ static void on_ready(struct nmd_watch *w)
 		 * spin; the port stays (the user may remove it) */
 		nmd_err("%s: vhost-user device failed (%s): no more QEMU connections; remove "
 			"the port and create it again", v->name, strerror(-err));
-		nmd_server_unwatch_fd(&v->watch);
+		nmd_server_unwatch(&v->watch);
 		v->watched = false;
 	}
 }
@@ -144,7 +144,7 @@ static void on_ready(struct nmd_watch *w)
 static void vport_free(struct vhost_port *v)
 {
 	if (v->watched)
-		nmd_server_unwatch_fd(&v->watch);
+		nmd_server_unwatch(&v->watch);
 	/* no thread uses the device once the switch port is gone */
 	if (v->port)
 		nmd_vale_vm_del(v->port);
@@ -215,7 +215,7 @@ static int do_create(struct nmd_req *r, struct unm_vale_vhost *b)
 		goto fail;
 	v->watch.fd = nmd_vu_fd(v->dev);
 	v->watch.cb = on_ready;
-	err = nmd_server_watch_fd(&v->watch);
+	err = nmd_server_watch(&v->watch);
 	if (err) {
 		snprintf(r->msg_text, sizeof(r->msg_text), "%s: cannot watch its socket: %s", name,
 			 strerror(-err));

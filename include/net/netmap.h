@@ -370,7 +370,9 @@ struct nmreq_register {
  * unetmap extension, netmap:IFNAME ports only: how the interface is
  * reached.  In a REGISTER request, none of them means "the best the
  * interface offers"; set bits force a choice (@conf:nic=... does it for
- * nmport_open()).  On return, the bits of the mode in use.
+ * nmport_open()).  REGISTER returns nr_flags unchanged, as netmap does;
+ * the mode in use is in netmapd's log, pkt-gen's summary and
+ * vale-ctl -g (unetmap's UNM_REQ_NIC_INFO request).
  */
 #define NR_UNM_NIC_NATIVE	0x0100000000ULL	/* AF_XDP, XDP in the driver */
 #define NR_UNM_NIC_GENERIC	0x0200000000ULL	/* AF_XDP, generic (skb) XDP */

@@ -10,6 +10,7 @@
 
 #include <net/netmap.h>
 
+#include "unm_mon.h"
 #include "unm_nmreq.h"
 #include "unm_vale.h"
 #include "unm_wire.h"
@@ -111,6 +112,8 @@ int main(int argc, char **argv)
 	struct nmreq_port_hdr ph;
 	struct unm_vale_stats st;
 	struct unm_port_seal sl;
+	struct unm_mon_targets mt;
+	struct unm_mon_stats ms;
 	static const char *specs[] = {
 		"netmap:eth0", "netmap:x{1", "netmap:x}1/T", "vale0:a", "vale0:a^", "valeX:p*",
 		"netmap:p{3/xT@7", "netmap:eth0-2/R@conf:rings=4,slots=512", "null:foo",
@@ -162,6 +165,18 @@ int main(int argc, char **argv)
 	nmreq(UNM_REQ_PORT_SEAL, "valesd:c", &sl, sizeof(sl));
 	reg("valesd:c{1", NR_REG_ALL_NIC, 0, 0, 0);
 	conv_flush("seal");
+	/* monitors: a monitor of a port nobody binds, then the monitored
+	 * side's questions on a binding of its own */
+	reg("sd{4", NR_REG_ALL_NIC, NR_MONITOR_RX | NR_MONITOR_TX, 0, 0);
+	reg("sd{4", NR_REG_ALL_NIC, 0, 0, 0);
+	memset(&mt, 0, sizeof(mt));
+	mt.dir = 1;
+	nmreq(UNM_REQ_MON_TARGETS, "", &mt, sizeof(mt));
+	memset(&ms, 0, sizeof(ms));
+	nmreq(UNM_REQ_MON_STATS, "sd{4", &ms, sizeof(ms));
+	ms.flags = UNM_MON_SELF;
+	nmreq(UNM_REQ_MON_STATS, "", &ms, sizeof(ms));
+	conv_flush("monitor");
 
 	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
 		char name[32];

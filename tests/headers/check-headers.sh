@@ -3,7 +3,8 @@
 # check-headers.sh - every public header compiles alone, as C and as C++.
 #
 # Test objective: netmap programs include <net/netmap.h>,
-# <net/netmap_user.h> (with or without NETMAP_WITH_LIBS) or <libnetmap.h>
+# <net/netmap_user.h> (with or without NETMAP_WITH_LIBS) or <libnetmap.h>,
+# VALE switch modules <unetmap/vale_module.h>,
 # and build with -Wall -Wextra -Werror; each header must be self-contained,
 # warning-free even when its static inline functions are unused, usable
 # from C++, and protected by an include guard.
@@ -70,6 +71,7 @@ VARIANTS=(
 	"netmap_user.h+LIBS|NETMAP_WITH_LIBS|net/netmap_user.h"
 	"libnetmap.h||libnetmap.h"
 	"libnetmap.h+NOTHREADSAFE|LIBNETMAP_NOTHREADSAFE|libnetmap.h"
+	"unetmap/vale_module.h||unetmap/vale_module.h"
 )
 
 # write_tu FILE DEFINES HEADER USE
@@ -103,6 +105,32 @@ int check_virt(void);
 int check_virt(void)
 {
 	return PTNETMAP_PCI_DEVICE_ID + PTNET_IO_KICK_BASE + PTNET_MDEV_IO_END;
+}
+EOF
+				;;
+			unetmap/vale_module.h)
+				# what a module does with it (by assignment: C++
+				# before C++20 has no designated initialisers)
+				cat <<'EOF'
+static uint32_t check_hub(const struct unm_vale_frame *f, uint8_t *dst_ring, void *priv)
+{
+	(void)priv;
+	*dst_ring = (uint8_t)f->src_ring;
+	return f->len >= 14 ? (uint32_t)NM_BDG_BROADCAST : (uint32_t)NM_BDG_NOPORT;
+}
+unsigned long check_module(struct unm_vale_module *m, const struct unm_vale_host *h,
+			   struct nm_ifreq *req);
+unsigned long check_module(struct unm_vale_module *m, const struct unm_vale_host *h,
+			   struct nm_ifreq *req)
+{
+	m->abi = UNM_VALE_MODULE_ABI;
+	m->size = sizeof(*m);
+	m->lookup = check_hub;
+	h->log(h, UNM_VALE_LOG_INFO, "%s %u", h->switch_name, h->max_ports);
+	h->error(h, "%d", 1);
+	h->synchronize(h);
+	return sizeof(struct unm_vale_frame) + sizeof(UNM_VALE_MODULE_SYMBOL) + sizeof(req->data) +
+	       (unsigned long)unm_vale_module.abi;
 }
 EOF
 				;;

@@ -53,7 +53,10 @@ check 'grep -q "writable by others" "$tmp/1e.out"' "root's but writable by all: 
 # 2. another user's server where a socket may legitimately live
 mkdir "$tmp/sticky"
 chmod 1777 "$tmp/sticky"
-as_nobody "$nd" --foreground --socket "$tmp/sticky/evil.sock" >"$tmp/2d.out" 2>&1 &
+# setpriv execs netmapd: $! is netmapd itself, which the cleanup kills
+# (a function run with & would leave it to a subshell's child)
+setpriv --reuid=65534 --regid=65534 --clear-groups "$nd" --foreground \
+	--socket "$tmp/sticky/evil.sock" >"$tmp/2d.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -S "$tmp/sticky/evil.sock" ] && break; sleep 0.05; done
 check '[ -S "$tmp/sticky/evil.sock" ]' "nobody's netmapd listens (log: $(tail -n 1 "$tmp/2d.out"))"

@@ -62,8 +62,8 @@ vc -r "$P"; check '[ $rc -eq 1 ] && grep -qx "failed to remove $P: Device or res
 	"-r while attached: EBUSY"
 vc -a "$sw:$P"; check '[ $rc -eq 1 ] && grep -qx "failed to attach $sw:$P: Device or resource busy" "$tmp/err"' \
 	"-a twice: EBUSY"
-vc -a "vale40q:$P"; check '[ $rc -eq 1 ] && grep -q "Device or resource busy" "$tmp/err"' \
-	"-a to a second switch: EBUSY"
+vc -a "vale40q:$P"; check '[ $rc -eq 0 ]' "-a to a second switch links the two (59_vale_two_switches)"
+vc -d "vale40q:$P"; check '[ $rc -eq 0 ]' "-d from the second switch"
 vc -a "$sw:nosuch40"; check '[ $rc -eq 1 ] && grep -q "No such device or address" "$tmp/err"' "-a of nothing: ENXIO"
 vc -p "$sw:$P"; check '[ $rc -eq 1 ] && grep -qx "failed to enable polling on $sw:$P: Operation not supported" "$tmp/err"' \
 	"-p on a VALE port: EOPNOTSUPP"

@@ -22,6 +22,7 @@
 #include <libnetmap.h>
 
 #include "tcommon.h"
+#include "unm_nic.h"
 
 static int sh(const char *cmd)
 {
@@ -45,15 +46,19 @@ static short wait_for(struct nmport_d *d, short events, short want, double timeo
 	return p.revents;
 }
 
-static const char *mode_name(uint64_t f)
+/* the mode the port runs in, as netmapd tells it (REGISTER leaves
+ * nr_flags alone, as netmap does) */
+static const char *mode_name(struct nmport_d *d)
 {
-	if (f & NR_UNM_NIC_EMULATED)
-		return "emulated (AF_PACKET)";
-	if (f & NR_UNM_NIC_NATIVE)
-		return f & NR_UNM_NIC_ZEROCOPY ? "AF_XDP native zero-copy" : "AF_XDP native copy";
-	if (f & NR_UNM_NIC_GENERIC)
-		return "AF_XDP generic copy";
-	return "unknown";
+	struct nmreq_header hdr;
+	struct unm_nic_info ni;
+
+	memset(&ni, 0, sizeof(ni));
+	nmreq_header_init(&hdr, UNM_REQ_NIC_INFO, &ni);
+	memcpy(hdr.nr_name, d->hdr.nr_name, sizeof(hdr.nr_name));
+	if (ioctl(d->fd, NIOCCTRL, &hdr) < 0)
+		return "unknown";
+	return unm_nic_mode_desc(ni.mode);
 }
 
 /* put n frames on d's first TX ring and push them */
@@ -166,7 +171,7 @@ int main(void)
 	REQUIRE(rx, "open netmap:ndb0");
 	tx = nmport_open("netmap:nda0");
 	REQUIRE(tx, "open netmap:nda0");
-	printf("mode: ndb0 %s, nda0 %s\n", mode_name(rx->reg.nr_flags), mode_name(tx->reg.nr_flags));
+	printf("mode: ndb0 %s, nda0 %s\n", mode_name(rx), mode_name(tx));
 
 	/* up: no error, frames flow */
 	send_frames(tx, 8);

@@ -12,7 +12,9 @@
 # whose other end (sa, sb) sits in namespace M, where vale-ctl runs.
 #   1. vale-ctl -a valeN:sa, -a valeN:sb; vale-ctl lists both ports;
 #   2. ping -c 5 A -> B, then 2 MB over TCP (nc), identical;
-#   3. pkt-gen on netmap:sa fails (EBUSY) while attached;
+#   3. pkt-gen on netmap:sa fails (EBUSY) while attached; vale-ctl -s
+#      valeN:sa adds the kernel's line for the interface (mode, drops)
+#      to the port's counters, which counted the traffic;
 #   4. vale-ctl -d both; the switch is gone, no XDP program is left;
 #   5. vale-ctl -a valeN:nosuchif fails; vale-ctl -h valeN:sa fails.
 # Offloads are off on the stacks' interfaces (netmap-facts 5.1).
@@ -60,6 +62,14 @@ if ip netns exec "$NS_M" timeout 10 "$PG" -i "netmap:$IF_sa" -f rx -n 1 -w 0 >"$
 	bad "netmap:$IF_sa opened while attached"
 else
 	ok "netmap:$IF_sa is the switch's while attached"
+fi
+
+vc -s "$sw:$IF_sa" >"$tmp/stats" 2>&1
+if grep -q "^$sw:$IF_sa rx_pkts [1-9][0-9]* .* tx_pkts [1-9]" "$tmp/stats" &&
+   grep -q -E "^$sw:$IF_sa kernel [a-z+]+ rx_drops [0-9]+ rx_ring_full [0-9]+ rx_fill_empty [0-9]+ rx_invalid [0-9]+ tx_invalid [0-9]+$" "$tmp/stats"; then
+	ok "vale-ctl -s $sw:$IF_sa: the port's counters and the kernel's ($(grep kernel "$tmp/stats" | cut -d' ' -f3-5))"
+else
+	bad "vale-ctl -s $sw:$IF_sa"; cat "$tmp/stats"
 fi
 
 if vc -d "$sw:$IF_sa" >"$tmp/d1" 2>&1 && vc -d "$sw:$IF_sb" >"$tmp/d2" 2>&1; then

@@ -4,7 +4,10 @@
  *   nm-dump -i PORT [-w FILE|-] [-c COUNT] [-s SNAPLEN] [-q] [expression]
  *
  * Any port will do; a monitor port (PORT/t, /r, /rt, /z) sees another
- * program's traffic without taking it.  Frames are read from every RX
+ * program's traffic without taking it.  On a monitor the summary also
+ * says which frames the port sent (NS_TXMON) and which it received, and
+ * what the monitor lost (UNM_REQ_MON_STATS): frames not mirrored because
+ * its ring was full (we read too slowly) or busy.  Frames are read from every RX
  * ring the port binds, filtered through a BPF expression compiled by
  * libpcap (pcap_offline_filter, the same code tcpdump runs), and written
  * with nanosecond timestamps.  The timestamp of a frame is the
@@ -28,6 +31,7 @@
 #include <libnetmap.h>
 
 #include "../include/nfv_util.h"
+#include "unm_mon.h"
 
 /* largest frame assembled from NS_MOREFRAG slots */
 #define NMD_MAX_FRAME 65536
@@ -50,7 +54,11 @@ static void on_signal(int sig)
 
 struct nmd_stats {
 	uint64_t seen, matched, written, bytes, truncated, bad;
+	uint64_t tx;		/* of seen: sent by the monitored port */
 };
+
+/* The descriptor of a monitor, or -1: summaries then say what it lost. */
+static int mon_fd = -1;
 
 static void usage(FILE *f, int rc)
 {
@@ -113,6 +121,19 @@ static void summary(FILE *f, const char *what, const struct nmd_stats *st,
 		fprintf(f, ", %" PRIu64 " truncated", st->truncated);
 	if (st->bad)
 		fprintf(f, ", %" PRIu64 " bad slots", st->bad);
+	if (mon_fd >= 0) {
+		struct unm_mon_stats ms;
+		struct nmreq_header h;
+
+		fprintf(f, ", %" PRIu64 " tx %" PRIu64 " rx", st->tx, st->seen - st->tx);
+		memset(&ms, 0, sizeof(ms));
+		nmreq_header_init(&h, UNM_REQ_MON_STATS, &ms);
+		ms.flags = UNM_MON_SELF;
+		if (ioctl(mon_fd, NIOCCTRL, &h) == 0)
+			fprintf(f, ", monitor lost %" PRIu64 " (%" PRIu64 " ring full, %" PRIu64
+				" busy)%s", ms.drops + ms.busy, ms.drops, ms.busy,
+				(ms.flags & UNM_MON_ORPHAN) ? ", orphaned" : "");
+	}
 	fputc('\n', f);
 	fflush(f);
 }
@@ -209,6 +230,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nm-dump: cannot open %s: %s\n", name, strerror(errno));
 		goto done;
 	}
+	if (d->reg.nr_flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON))
+		mon_fd = d->fd;
 	if (out) {
 		/* a reader that goes away must give us EPIPE, not kill us */
 		signal(SIGPIPE, SIG_IGN);
@@ -256,7 +279,7 @@ int main(int argc, char **argv)
 				struct pcap_pkthdr h;
 				unsigned len = 0, frags = 0;
 				const unsigned char *data = NULL;
-				int ok = 1;
+				int ok = 1, txmon = (r->slot[head].flags & NS_TXMON) != 0;
 
 				/* one frame: slots up to the first one without NS_MOREFRAG;
 				 * the loop is bounded by the ring's owned slots */
@@ -287,6 +310,7 @@ int main(int argc, char **argv)
 					continue;
 				}
 				st.seen++;
+				st.tx += txmon;
 				h.ts.tv_sec = now_rt.tv_sec;
 				/* nanoseconds, given the precision asked above */
 				h.ts.tv_usec = now_rt.tv_nsec;

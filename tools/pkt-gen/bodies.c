@@ -781,7 +781,7 @@ ping_body(void *arg)
 	const struct pg_conf *c = g->c;
 	struct netmap_if *nifp = t->nmd->nifp;
 	unsigned vsz = g->frame.len + (unsigned)g->virt_header;
-	uint64_t n = c->npackets, sent = 0, events = 0;
+	uint64_t n = c->npackets, sent = 0, events = 0, replies = 0;
 	struct timespec nexttime = { 0, 0 }, last_print;
 	uint64_t tosend = 0;
 	struct pg_hist *sec_h = t->hist, *all_h = t->hist + 1;
@@ -856,6 +856,7 @@ ping_body(void *arg)
 				if (got < m && pg_ts_ns(pg_now()) > deadline)
 					break;
 			}
+			replies += got;
 		} else {
 			int rv = wait_fd(t, POLLIN, PG_PING_WAIT_MS, 0);
 
@@ -867,7 +868,7 @@ ping_body(void *arg)
 			}
 			if (rv == PG_WAIT_HUP)
 				continue;
-			ping_collect(t, sec_h);
+			replies += ping_collect(t, sec_h);
 		}
 		now = pg_now();
 		if (pg_ts_ns(now) - pg_ts_ns(last_print) >= NSEC) {
@@ -876,6 +877,15 @@ ping_body(void *arg)
 			pg_hist_reset(sec_h);
 			last_print = now;
 		}
+	}
+	/* replies may lag behind the requests (a busy peer): wait for the
+	 * ones still out, as long as a single reply may take */
+	if (!c->busywait) {
+		int64_t deadline = pg_ts_ns(pg_now()) + PG_PING_WAIT_MS * 1000000LL;
+
+		while (replies < sent && !pg_cancelled(t) && pg_ts_ns(pg_now()) < deadline)
+			if (wait_fd(t, POLLIN, 100, 0) == 1)
+				replies += ping_collect(t, sec_h);
 	}
 	pg_hist_merge(all_h, sec_h);
 	if (all_h->count > 0) {

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "unm_nic.h"
 
 static struct pg_targ *targs;
 static int global_nthreads;
@@ -513,6 +514,36 @@ tx_output(const struct pg_conf *c, uint64_t pkts, uint64_t bytes,
 }
 
 /*
+ * unetmap: on an interface, what the kernel dropped on its way to the
+ * port, and the mode (UNM_REQ_NIC_INFO): netmap's own lines cannot say
+ * it, so it is a line of its own after them.  Nothing for other ports.
+ */
+static int
+nic_info(const struct pg_glob *g, struct unm_nic_info *ni)
+{
+	struct nmreq_header hdr;
+
+	/* only names that may be interfaces (no VALE port, no pipe) */
+	if (g->nmd == NULL || strncmp(g->c->ifname, "netmap:", 7) != 0 ||
+	    strpbrk(g->nmd->hdr.nr_name, "{}:") != NULL)
+		return -1;
+	memset(ni, 0, sizeof(*ni));
+	nmreq_header_init(&hdr, UNM_REQ_NIC_INFO, ni);
+	memcpy(hdr.nr_name, g->nmd->hdr.nr_name, sizeof(hdr.nr_name));
+	return ioctl(g->main_fd, NIOCCTRL, &hdr);
+}
+
+static void
+nic_output(const struct unm_nic_info *ni)
+{
+	printf("Kernel: %s, %u queue(s): %llu dropped (RX ring full %llu, fill ring "
+	       "empty %llu), invalid descriptors rx %llu tx %llu\n",
+	       unm_nic_mode_desc(ni->mode), ni->queues, (unsigned long long)ni->rx_drops,
+	       (unsigned long long)ni->rx_ring_full, (unsigned long long)ni->rx_fill_empty,
+	       (unsigned long long)ni->rx_invalid, (unsigned long long)ni->tx_invalid);
+}
+
+/*
  * Join the threads, close their descriptors, free their state and, if
  * report is set, print the summary.  Returns the exit status.
  */
@@ -521,14 +552,18 @@ finish(struct pg_glob *g, int report)
 {
 	uint64_t pkts = 0, bytes = 0, events = 0;
 	int64_t tic = 0, toc = 0;
-	int i, status = 0;
+	struct unm_nic_info ni;
+	int i, status = 0, have_ni;
 
+	for (i = 0; i < g->nthreads; i++)
+		if (targs[i].started)
+			pthread_join(targs[i].thread, NULL);
+	/* the counters go with the port: ask before closing it */
+	have_ni = report && nic_info(g, &ni) == 0;
 	for (i = 0; i < g->nthreads; i++) {
 		struct pg_targ *t = &targs[i];
 		int64_t a, b;
 
-		if (t->started)
-			pthread_join(t->thread, NULL);
 		if (t->nmd != NULL) {
 			if (t->nmd == g->nmd)
 				g->nmd = NULL;
@@ -554,6 +589,8 @@ finish(struct pg_glob *g, int report)
 		tx_output(g->c, pkts, bytes, events,
 			  toc > tic ? (double)(toc - tic) / 1e9 : 0,
 			  g->td_type == PG_TD_SENDER ? "Sent" : "Received");
+	if (have_ni)
+		nic_output(&ni);
 	fflush(stdout);
 	return status;
 }

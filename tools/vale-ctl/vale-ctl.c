@@ -1,12 +1,13 @@
 /*
  * vale-ctl - manage VALE switches: list their ports, create and remove
- * persistent ports, attach them to and detach them from switches, and
- * show per-port counters.
+ * persistent ports, attach them to and detach them from switches, show
+ * per-port counters, load forwarding modules and configure them.
  *
  * Command line, output and exit status are those of netmap's vale-ctl
- * (see vale-ctl.8), so scripts written for it keep working; -s (counters)
- * and VM ports (-n with --vhost-user) are unetmap's own.  Like netmap's,
- * it talks to the system only through /dev/netmap and NIOCCTRL requests.
+ * (see vale-ctl.8), so scripts written for it keep working; -s (counters),
+ * -M (monitors and what they lost), --module and --config, and VM ports
+ * (-n with --vhost-user) are unetmap's own.  Like netmap's, it talks to
+ * the system only through /dev/netmap: NIOCCTRL requests, and NIOCCONFIG.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +24,9 @@
 
 #include <libnetmap.h>
 
+#include "unm_nic.h"
+#include "unm_mon.h"
+#include "unm_reason.h"	/* why netmapd refused: this tool links libnetmap.a */
 #include "unm_vale.h"
 
 static int verbose;
@@ -36,6 +40,9 @@ struct ctl {
 	const char *vhost;	/* -n with --vhost-user: the socket */
 	bool client;		/* --client */
 	uint64_t features;	/* --features */
+	bool nioc;		/* --config: NIOCCONFIG, not NIOCCTRL */
+	int nargs;		/* --module, --config: the words after the switch */
+	char **args;
 };
 
 static void usage(int status)
@@ -51,6 +58,7 @@ static void usage(int status)
 		"\t-r interface	interface name to be deleted\n"
 		"\t-l vale-port	show bridge and port indices\n"
 		"\t-s port|switch	show packet counters of a port or of every port of a switch\n"
+		"\t-M port|all	list the monitors of a port (of every port) and their counters\n"
 		"\t-C string ring/slot setting of an interface creating by -n\n"
 		"\t-p interface start polling. Additional -C x,y,z configures\n"
 		"\t\t x: 0 (REG_ALL_NIC) or 1 (REG_ONE_NIC),\n"
@@ -63,7 +71,13 @@ static void usage(int status)
 		"\t\tcreate a VM port: a QEMU guest's virtio-net NIC on the switch,\n"
 		"\t\tnetmapd serving the vhost-user socket PATH (with --client,\n"
 		"\t\tconnecting to QEMU's socket there); -r removes it\n"
-		"\t-H, --help	this text\n"
+		"\t--module switch [path [args...]]\n"
+		"\t\tload the module at path into the switch (args go to it),\n"
+		"\t\tor with path 'default' go back to the learning bridge;\n"
+		"\t\twithout path: show the switch's module and its counters\n"
+		"\t--config switch words...\n"
+		"\t\tNIOCCONFIG: give the words to the switch's module\n"
+		"\t-H, --help this text\n"
 		"with no arguments: list all existing vale ports\n");
 	exit(status);
 }
@@ -190,10 +204,27 @@ static void print_vhost(int fd, const char *port)
 	       (unsigned)vh.mtu, vh.connections, vh.breaks);
 }
 
+/*
+ * unetmap: for a network interface (an open netmap port, or one attached
+ * to a switch as "valeX:IFNAME"), how it is reached and what the kernel
+ * dropped on its way to the port.  0 if there is such an interface, -1
+ * (errno ENXIO) if not.
+ */
+static int nic_info(int fd, const char *name, struct unm_nic_info *ni)
+{
+	struct nmreq_header hdr;
+
+	memset(ni, 0, sizeof(*ni));
+	nmreq_header_init(&hdr, UNM_REQ_NIC_INFO, ni);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name);
+	return ioctl(fd, NIOCCTRL, &hdr);
+}
+
 static int print_stats(int fd, const char *port)
 {
 	struct nmreq_header hdr;
 	struct unm_vale_stats st;
+	struct unm_nic_info ni;
 
 	memset(&st, 0, sizeof(st));
 	nmreq_header_init(&hdr, UNM_REQ_VALE_STATS, &st);
@@ -204,7 +235,145 @@ static int print_stats(int fd, const char *port)
 	       " tx_pkts %" PRIu64 " tx_bytes %" PRIu64 " tx_drops %" PRIu64
 	       " errors %" PRIu64 "\n", port, st.rx_pkts, st.rx_bytes, st.rx_drops,
 	       st.tx_pkts, st.tx_bytes, st.tx_drops, st.errors);
+	/* an attached interface: the kernel's side of it, on a line of its
+	 * own so that the line above keeps one format */
+	if (nic_info(fd, port, &ni) == 0) {
+		char mode[48];
+
+		/* the mode as words without spaces (native+copy), so that
+		 * the line splits on blanks like the one above */
+		printf("%s kernel %s rx_drops %" PRIu64 " rx_ring_full %" PRIu64
+		       " rx_fill_empty %" PRIu64 " rx_invalid %" PRIu64 " tx_invalid %" PRIu64 "\n",
+		       port, unm_nic_mode_str(ni.mode, mode, sizeof(mode)), ni.rx_drops,
+		       ni.rx_ring_full, ni.rx_fill_empty, ni.rx_invalid, ni.tx_invalid);
+	}
 	print_vhost(fd, port);
+	return 0;
+}
+
+/* netmapd's reason for the last refusal, as ": reason", or "" */
+static const char *why(void)
+{
+	static char buf[300];
+
+	snprintf(buf, sizeof(buf), "%s%s", unm_reason()[0] ? ": " : "", unm_reason());
+	return buf;
+}
+
+/* One line of key-value pairs, as -s prints them; the arguments last,
+ * since they are free text. */
+static void print_module(const char *sw, const struct unm_vale_module_req *mr)
+{
+	char name[sizeof(mr->name)];
+	size_t i;
+
+	snprintf(name, sizeof(name), "%s", mr->name[0] ? mr->name : "?");
+	for (i = 0; name[i]; i++)
+		if (isspace((unsigned char)name[i]))
+			name[i] = '_';
+	printf("%s module %s forwarded %" PRIu64 " broadcast %" PRIu64 " dropped %" PRIu64
+	       " invalid %" PRIu64 " path %s args %s\n", sw, name, mr->forwarded, mr->broadcast,
+	       mr->dropped, mr->invalid, mr->path[0] ? mr->path : "-", mr->args);
+}
+
+static int module_req(int fd, const char *sw, struct unm_vale_module_req *mr)
+{
+	struct nmreq_header hdr;
+
+	nmreq_header_init(&hdr, UNM_REQ_VALE_MODULE, mr);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", sw);
+	return ioctl(fd, NIOCCTRL, &hdr);
+}
+
+/* --module SWITCH [PATH [ARGS...]] */
+static int module(int fd, const struct ctl *c)
+{
+	static struct unm_vale_module_req mr;
+	const char *action = "obtain the module of";
+	size_t used = 0;
+	uint32_t cmd;
+	int i;
+
+	memset(&mr, 0, sizeof(mr));
+	mr.cmd = UNM_VALE_MOD_INFO;
+	if (c->nargs > 0 && strcmp(c->args[0], "default") == 0) {
+		if (c->nargs > 1) {
+			fprintf(stderr, "--module %s default takes no arguments\n", c->name);
+			return 1;
+		}
+		mr.cmd = UNM_VALE_MOD_UNLOAD;
+		action = "restore the learning bridge in";
+	} else if (c->nargs > 0) {
+		const char *path = c->args[0];
+		char real[PATH_MAX];
+
+		/* netmapd resolves the path, but not from our directory */
+		if (path[0] != '/') {
+			if (!realpath(path, real)) {
+				fprintf(stderr, "failed to load module %s: %s\n", path, strerror(errno));
+				return 1;
+			}
+			path = real;
+		}
+		if (strlen(path) >= sizeof(mr.path)) {
+			fprintf(stderr, "failed to load module %s: path too long\n", path);
+			return 1;
+		}
+		memcpy(mr.path, path, strlen(path) + 1);
+		for (i = 1; i < c->nargs; i++) {
+			size_t l = strlen(c->args[i]);
+
+			if (used + l + 2 > sizeof(mr.args)) {
+				fprintf(stderr, "failed to load module %s: arguments longer than %zu "
+					"bytes\n", path, sizeof(mr.args) - 1);
+				return 1;
+			}
+			if (used)
+				mr.args[used++] = ' ';
+			memcpy(mr.args + used, c->args[i], l + 1);
+			used += l;
+		}
+		mr.cmd = UNM_VALE_MOD_LOAD;
+		action = "load a module into";
+	}
+	cmd = mr.cmd;		/* the reply overwrites it */
+	if (module_req(fd, c->name, &mr) < 0) {
+		fprintf(stderr, "failed to %s %s: %s%s\n", action, c->name, strerror(errno), why());
+		return 1;
+	}
+	if (cmd == UNM_VALE_MOD_INFO || verbose)
+		print_module(c->name, &mr);
+	return 0;
+}
+
+/* --config SWITCH WORDS...: netmap's NIOCCONFIG, the words joined by
+ * spaces as the data (a module that takes text reads them; mmctl-style
+ * binary layouts need a program of their own). */
+static int config(int fd, const struct ctl *c)
+{
+	struct nm_ifreq req;
+	size_t used = 0;
+	int i;
+
+	memset(&req, 0, sizeof(req));
+	snprintf(req.nifr_name, sizeof(req.nifr_name), "%s", c->name);
+	for (i = 0; i < c->nargs; i++) {
+		size_t l = strlen(c->args[i]);
+
+		if (used + l + 2 > sizeof(req.data)) {
+			fprintf(stderr, "failed to configure %s: more than %zu bytes\n", c->name,
+				sizeof(req.data) - 1);
+			return 1;
+		}
+		if (used)
+			req.data[used++] = ' ';
+		memcpy(req.data + used, c->args[i], l + 1);
+		used += l;
+	}
+	if (ioctl(fd, NIOCCONFIG, &req) < 0) {
+		fprintf(stderr, "failed to configure %s: %s%s\n", c->name, strerror(errno), why());
+		return 1;
+	}
 	return 0;
 }
 
@@ -252,7 +421,7 @@ static int create_vhost(int fd, const struct ctl *c)
 }
 
 /* -s: a port ("vale0:a", or a persistent "v0"), or every port of a switch
- * ("vale0"). */
+ * ("vale0"): the switch's module first. */
 static int stats(int fd, const char *name)
 {
 	struct nmreq_header hdr;
@@ -265,11 +434,23 @@ static int stats(int fd, const char *name)
 			goto fail;
 		return 0;
 	}
+	{
+		static struct unm_vale_module_req mr;
+
+		memset(&mr, 0, sizeof(mr));
+		mr.cmd = UNM_VALE_MOD_INFO;
+		if (module_req(fd, name, &mr) < 0)
+			goto fail;
+		print_module(name, &mr);
+	}
 	memset(&l, 0, sizeof(l));
 	nmreq_header_init(&hdr, NETMAP_REQ_VALE_LIST, &l);
 	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name);
-	if (ioctl(fd, NIOCCTRL, &hdr) < 0)
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+		if (errno == ENOENT)
+			return 0;	/* a switch kept by its module alone */
 		goto fail;
+	}
 	bridge = l.nr_bridge_idx;
 	l.nr_port_idx = 0;
 	for (;;) {
@@ -291,6 +472,34 @@ fail:
 	return 1;
 }
 
+/* -M: the monitors of a port (any kind), or of every port ("all"), with
+ * what they mirrored and what they lost (UNM_REQ_MON_STATS). */
+static int monitors(int fd, const char *port)
+{
+	struct nmreq_header hdr;
+	struct unm_mon_stats st;
+	uint32_t idx = 0;
+
+	for (;;) {
+		memset(&st, 0, sizeof(st));
+		st.idx = idx;
+		nmreq_header_init(&hdr, UNM_REQ_MON_STATS, &st);
+		if (strcmp(port, "all") != 0)
+			snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", port);
+		if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+			if (errno == ENOENT)
+				return 0;
+			fprintf(stderr, "failed to list the monitors of %s: %s\n", port,
+				strerror(errno));
+			return 1;
+		}
+		printf("%s parent %s%s pkts %" PRIu64 " drops %" PRIu64 " busy %" PRIu64 "\n",
+		       st.name, st.parent, (st.flags & UNM_MON_ORPHAN) ? " (orphaned)" : "",
+		       st.pkts, st.drops, st.busy);
+		idx = st.idx + 1;
+	}
+}
+
 static int run(const struct ctl *c)
 {
 	struct nmreq_header hdr;
@@ -300,6 +509,7 @@ static int run(const struct ctl *c)
 	struct nmreq_vale_list list;
 	struct nmreq_vale_polling polling;
 	struct nmreq_port_info_get info;
+	struct unm_nic_info ni;
 	const char *action = "";
 	int32_t mem_id;
 	int fd, rc = 0;
@@ -309,8 +519,13 @@ static int run(const struct ctl *c)
 		perror("/dev/netmap");
 		return 1;
 	}
-	if (c->reqtype == UNM_REQ_VALE_STATS) {
-		rc = stats(fd, c->name);
+	if (c->reqtype == UNM_REQ_VALE_STATS || c->reqtype == UNM_REQ_MON_STATS) {
+		rc = c->reqtype == UNM_REQ_VALE_STATS ? stats(fd, c->name) : monitors(fd, c->name);
+		close(fd);
+		return rc;
+	}
+	if (c->reqtype == UNM_REQ_VALE_MODULE) {
+		rc = c->nioc ? config(fd, c) : module(fd, c);
 		close(fd);
 		return rc;
 	}
@@ -420,6 +635,9 @@ static int run(const struct ctl *c)
 		printf("tx_rings:   %" PRIu16 "\n", info.nr_tx_rings);
 		printf("rx_rings    %" PRIu16 "\n", info.nr_rx_rings);
 		printf("mem_id:     %" PRIu16 "\n", info.nr_mem_id);
+		/* unetmap: an interface with a netmap port open on it */
+		if (nic_info(fd, strncmp(c->name, "netmap:", 7) ? c->name : c->name + 7, &ni) == 0)
+			printf("mode:       %s\n", unm_nic_mode_desc(ni.mode));
 		break;
 	}
 	close(fd);
@@ -428,7 +646,11 @@ static int run(const struct ctl *c)
 
 int main(int argc, char **argv)
 {
+	/* the words after --module and --config may look like options:
+	 * stop at the first non-option ('+') */
 	static const struct option lopts[] = {
+		{ "module", required_argument, NULL, 'O' },
+		{ "config", required_argument, NULL, 'K' },
 		{ "vhost-user", required_argument, NULL, 'U' },
 		{ "client", no_argument, NULL, 'L' },
 		{ "features", required_argument, NULL, 'F' },
@@ -436,12 +658,22 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl c = { .mode = NR_REG_ALL_NIC };
+	bool words = false;
 	char *end;
 	int ch;
 
-	/* -h is netmap's "attach with the host stack": help is -H/--help */
-	while ((ch = getopt_long(argc, argv, "d:a:h:g:l:n:r:s:C:p:P:m:vH", lopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+d:a:h:g:l:n:r:s:M:C:p:P:m:vH", lopts, NULL)) != -1) {
 		switch (ch) {
+		case 'O':
+		case 'K':
+			c.reqtype = UNM_REQ_VALE_MODULE;
+			c.nioc = ch == 'K';
+			c.name = optarg;
+			words = true;
+			break;
+		case 'H':
+			usage(0);
+			break;
 		case 'd': c.reqtype = NETMAP_REQ_VALE_DETACH; c.name = optarg; break;
 		case 'a':
 			c.reqtype = NETMAP_REQ_VALE_ATTACH;
@@ -465,6 +697,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 's': c.reqtype = UNM_REQ_VALE_STATS; c.name = optarg; break;
+		case 'M': c.reqtype = UNM_REQ_MON_STATS; c.name = optarg; break;
 		case 'C': c.config = optarg; break;
 		case 'p': c.reqtype = NETMAP_REQ_VALE_POLLING_ENABLE; c.name = optarg; break;
 		case 'P': c.reqtype = NETMAP_REQ_VALE_POLLING_DISABLE; c.name = optarg; break;
@@ -480,13 +713,20 @@ int main(int argc, char **argv)
 				usage(1);
 			}
 			break;
-		case 'H': usage(0); break;
 		default:
 			usage(1);
 		}
 	}
-	if (optind != argc)
+	if (words) {
+		c.nargs = argc - optind;
+		c.args = argv + optind;
+		if (c.nioc && c.nargs == 0) {
+			fprintf(stderr, "--config %s: nothing to send\n", c.name);
+			usage(1);
+		}
+	} else if (optind != argc) {
 		usage(1);
+	}
 	if ((c.client || c.features) && !c.vhost) {
 		fprintf(stderr, "--client and --features go with --vhost-user\n");
 		usage(1);
