@@ -32,6 +32,7 @@ int unm_nmreq_body_size(uint16_t t)
 	case UNM_REQ_PORT_SEAL:			return sizeof(struct unm_port_seal);
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
+	case UNM_REQ_VALE_VHOST:		return sizeof(struct unm_vale_vhost);
 	case UNM_REQ_NIC_INFO:			return sizeof(struct unm_nic_info);
 	case UNM_REQ_MON_STATS:			return sizeof(struct unm_mon_stats);
 	case UNM_REQ_MON_TARGETS:		return sizeof(struct unm_mon_targets);

@@ -562,6 +562,8 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:
 		return nmd_grant_request(c, r);
+	case UNM_REQ_VALE_VHOST:
+		return nmd_vhost_request(c, r);
 	case UNM_REQ_NIC_INFO:
 		return nmd_nic_request(c, r);
 	case UNM_REQ_MON_STATS:
