@@ -457,9 +457,28 @@ void jb_key(struct jbuf *b, const char *k)
 	jb_raw(b, ":", 1);
 }
 
+/* Copied without the blanks between tokens: a plugin's result is one
+ * line, whatever the IPAM plugin's layout. */
 void jb_tok(struct jbuf *b, const struct json *j, int t)
 {
-	jb_raw(b, j->src + j->tok[t].start, j->tok[t].end - j->tok[t].start);
+	const char *s = j->src;
+	size_t i, run = j->tok[t].start;
+	bool in_str = false;
+
+	for (i = j->tok[t].start; i < j->tok[t].end; i++) {
+		if (in_str) {
+			if (s[i] == '\\')
+				i++;	/* validated: an escape is complete */
+			else if (s[i] == '"')
+				in_str = false;
+		} else if (s[i] == '"') {
+			in_str = true;
+		} else if (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+			jb_raw(b, s + run, i - run);
+			run = i + 1;
+		}
+	}
+	jb_raw(b, s + run, i - run);
 }
 
 void jb_free(struct jbuf *b)
