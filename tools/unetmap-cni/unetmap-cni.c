@@ -811,7 +811,7 @@ static int veth_add(struct cni *c, const struct json *ipam, char *mac, size_t ma
 	}
 	e = link_veth_create(c->hostveth, c->ifname, c->podns);
 	if (e)
-		return fail(e == -EEXIST ? CNI_ERR_EXISTS : CNI_ERR_LINK, "cannot create the veth",
+		return fail(CNI_ERR_LINK, "cannot create the veth",
 			    "%s <-> %s in %s: %s", c->hostveth, c->ifname, c->netns, strerror(-e));
 	e = link_prepare(c->hostveth);
 	if (e) {
