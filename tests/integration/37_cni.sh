@@ -257,21 +257,21 @@ badconf 6 "garbage after the document" '{} {}'
 badconf 6 "a bad escape" '{"cniVersion": "1.0.0", "name": "\q"}'
 badconf 6 "empty input" ''
 badconf 1 "an unknown cniVersion" '{"cniVersion": "0.1.0", "name": "x", "type": "unetmap-cni", "switch": "vale1"}'
-badconf 4 "no switch" '{"cniVersion": "1.0.0", "name": "x", "type": "unetmap-cni"}'
-badconf 4 "a switch that is not VALE" '{"cniVersion": "1.0.0", "name": "x", "type": "unetmap-cni", "switch": "br0"}'
-badconf 4 "veth not a boolean" "{\"cniVersion\": \"1.0.0\", \"name\": \"x\", \"type\": \"unetmap-cni\", \"switch\": \"$sw\", \"veth\": 1}"
-badconf 4 "an IPAM type that is a path" "{\"cniVersion\": \"1.0.0\", \"name\": \"x\", \"type\": \"unetmap-cni\", \"switch\": \"$sw\", \"ipam\": {\"type\": \"../bin/sh\"}}"
-badconf 4 "a missing IPAM plugin" "{\"cniVersion\": \"1.0.0\", \"name\": \"x\", \"type\": \"unetmap-cni\", \"switch\": \"$sw\", \"socketDir\": \"$tmp/pods\", \"ipam\": {\"type\": \"nosuch-ipam\"}}"
+badconf 7 "no switch" '{"cniVersion": "1.0.0", "name": "x", "type": "unetmap-cni"}'
+badconf 7 "a switch that is not VALE" '{"cniVersion": "1.0.0", "name": "x", "type": "unetmap-cni", "switch": "br0"}'
+badconf 7 "veth not a boolean" "{\"cniVersion\": \"1.0.0\", \"name\": \"x\", \"type\": \"unetmap-cni\", \"switch\": \"$sw\", \"veth\": 1}"
+badconf 7 "an IPAM type that is a path" "{\"cniVersion\": \"1.0.0\", \"name\": \"x\", \"type\": \"unetmap-cni\", \"switch\": \"$sw\", \"ipam\": {\"type\": \"../bin/sh\"}}"
+badconf 7 "a missing IPAM plugin" "{\"cniVersion\": \"1.0.0\", \"name\": \"x\", \"type\": \"unetmap-cni\", \"switch\": \"$sw\", \"socketDir\": \"$tmp/pods\", \"ipam\": {\"type\": \"nosuch-ipam\"}}"
 # host-local refuses a range that is not a network: its error is ours
 badconf 0 "a failing IPAM plugin" "$(jq -c '.cniVersion = "0.4.0" | .ipam.ranges = [[{"subnet": "nonsense"}]]' "$tmp/conf.json")"
 echo "$out" | jq -e '.details | contains("host-local")' >/dev/null || bad "the IPAM failure does not name host-local"
 out=$(CNI_COMMAND=ADD CNI_CONTAINERID='../x' CNI_NETNS=/var/run/netns/$nsA CNI_IFNAME=eth0 \
 	CNI_PATH=$IPAMDIR "$CNI" <"$tmp/conf.json"); rc=$?
-is_error 7 "a container id with '/'"
+is_error 4 "a container id with '/'"
 out=$(CNI_COMMAND=ADD CNI_CONTAINERID=podC CNI_IFNAME=eth0 CNI_PATH=$IPAMDIR "$CNI" <"$tmp/conf.json"); rc=$?
-is_error 7 "ADD without CNI_NETNS"
+is_error 4 "ADD without CNI_NETNS"
 out=$(CNI_COMMAND=FROB "$CNI" <"$tmp/conf.json"); rc=$?
-is_error 7 "an unknown command"
+is_error 4 "an unknown command"
 # a veth that cannot be made (the pod has an eth0 already): ADD undoes
 # the port, the seal and the IP allocation it made before
 ip -n "$nsA" link add eth0 type veth peer name eth0p

@@ -40,15 +40,14 @@
 #include "unm_reason.h"	/* why netmapd refused: this tool links libnetmap.a */
 #include "unm_vale.h"
 
-/* CNI's well-known error codes (SPEC.md, "Error") and ours (100+) */
+/* CNI's well-known error codes (SPEC.md of spec-v1.0.0, "Error") and
+ * ours (100 and above, which the spec leaves to plugins) */
 enum {
 	CNI_ERR_VERSION = 1,
-	CNI_ERR_FIELD = 2,
-	CNI_ERR_UNKNOWN_CONTAINER = 3,
-	CNI_ERR_CONFIG = 4,
-	CNI_ERR_DECODE = 6,
-	CNI_ERR_ENV = 7,
+	CNI_ERR_ENV = 4,	/* invalid necessary environment variables */
 	CNI_ERR_IO = 5,
+	CNI_ERR_DECODE = 6,	/* failed to decode content */
+	CNI_ERR_CONFIG = 7,	/* invalid network configuration */
 	CNI_ERR_AGAIN = 11,
 	CNI_ERR_EXISTS = 100,	/* ADD of an attachment that exists */
 	CNI_ERR_NETMAPD = 101,	/* netmapd refused a request */
@@ -324,9 +323,15 @@ static int read_config(struct cni *c)
 	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
 		if (strcmp(c->version, versions[i]) == 0)
 			break;
-	if (i == sizeof(versions) / sizeof(versions[0]))
+	if (i == sizeof(versions) / sizeof(versions[0])) {
+		char asked[sizeof(c->version)];
+
+		/* the error itself in a version the runtime can read */
+		snprintf(asked, sizeof(asked), "%s", c->version);
+		c->version[0] = '\0';
 		return fail(CNI_ERR_VERSION, "incompatible CNI version",
-			    "cniVersion \"%s\": this plugin supports 0.4.0 and 1.0.0", c->version);
+			    "cniVersion \"%s\": this plugin supports 0.4.0 and 1.0.0", asked);
+	}
 	if (cfg_str(c, 0, "name", c->name, sizeof(c->name), true) ||
 	    cfg_str(c, 0, "type", buf, sizeof(buf), true) ||
 	    cfg_str(c, 0, "switch", c->sw, sizeof(c->sw), true))
