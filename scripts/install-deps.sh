@@ -16,7 +16,7 @@ set -euo pipefail
 # NFV tools: libpcap-dev (nm-dump writes pcap and compiles BPF filters),
 # tcpdump and tshark (tests read the captures back; tshark brings editcap,
 # which makes microsecond pcap files for the nmreplay test), jq (parses
-# nm-lb's JSON statistics in its test);
+# nm-lb's JSON statistics and unetmap-cni's results in their tests);
 # CNI: containernetworking-plugins (host-local, the IPAM plugin
 # tests/integration/37_cni.sh delegates to from unetmap-cni);
 # fuzzing (make fuzz): libclang-rt-14-dev (clang's libFuzzer runtime);
