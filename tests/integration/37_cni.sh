@@ -21,8 +21,10 @@
 #  3. repeated ADD of A: error 100; CHECK A still passes; one allocation;
 #  4. pkt-gen in A through the granted socket: 2000 frames host -> A and
 #     2000 A -> host; A cannot open B's port (EPERM); ping A -> B;
-#  5. DEL of an unknown container, DEL A, DEL B (without CNI_NETNS), DEL A
-#     again: all succeed; CHECK A now fails; the baseline again;
+#  5. DEL of an unknown container, DEL A; DEL B while netmapd is
+#     unreachable: error 11, but its veth and address are gone; DEL B
+#     again (without CNI_NETNS), DEL A again: all succeed; CHECK A now
+#     fails; the baseline again;
 #  6. malformed configurations, bad environment, an IPAM plugin that is
 #     missing or fails, a veth that cannot be made: CNI errors, baseline.
 # Network namespaces are named ucni<pid><x>; everything is removed on exit.
@@ -234,8 +236,18 @@ cni DEL nosuchpod "$nsA"
 if [ $rc -eq 0 ] && [ -z "$out" ]; then ok "DEL of an unknown container succeeds"; else bad "DEL unknown: rc $rc: $out"; fi
 cni DEL podA "$nsA"
 if [ $rc -eq 0 ]; then ok "DEL podA"; else bad "DEL podA: $out"; fi
+# netmapd unreachable: DEL removes the veth and the IP allocation, and
+# asks to be repeated (11) for the port and the grant
+UNETMAP_SOCKET=$tmp/nosuch.sock cni DEL podB "$nsB"
+is_error 11 "DEL podB without netmapd"
+if ! ip -n "$nsB" link show eth0 >/dev/null 2>&1 && [ -z "$(ls "$tmp/ipam/ucni$$" | grep "^$ipB$")" ] &&
+   "$VC" 2>/dev/null | grep -q "^$portB "; then
+	ok "DEL without netmapd removed podB's veth and address, not its port"
+else
+	bad "DEL without netmapd: $(ip -n "$nsB" -o link show eth0 2>&1) $(ls "$tmp/ipam/ucni$$")"
+fi
 cni DEL podB ""
-if [ $rc -eq 0 ]; then ok "DEL podB without CNI_NETNS"; else bad "DEL podB: $out"; fi
+if [ $rc -eq 0 ]; then ok "DEL podB again, without CNI_NETNS"; else bad "DEL podB: $out"; fi
 cni DEL podA "$nsA"
 if [ $rc -eq 0 ]; then ok "DEL podA again"; else bad "DEL podA again: $out"; fi
 cni CHECK podA "$nsA"

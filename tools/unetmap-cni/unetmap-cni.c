@@ -492,6 +492,8 @@ static int ctl(struct cni *c, uint16_t type, const char *name, void *body)
 {
 	struct nmreq_header hdr;
 
+	if (c->ctl < 0)
+		return -ENOTCONN;	/* DEL without netmapd (main) */
 	nmreq_header_init(&hdr, type, body);
 	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", name ? name : "");
 	return ioctl(c->ctl, NIOCCTRL, &hdr) < 0 ? -errno : 0;
@@ -1131,7 +1133,10 @@ int main(int argc, char **argv)
 		     strerror(errno));
 		goto out;
 	}
-	if (ctl_open(&c) < 0)
+	/* DEL goes on without netmapd: the veth and the IP allocation are
+	 * the kernel's and IPAM's, and go now; the error (try again later)
+	 * stands, so the runtime repeats DEL, which then finds the rest */
+	if (ctl_open(&c) < 0 && strcmp(c.cmd, "DEL") != 0)
 		goto out;
 	if (strcmp(c.cmd, "ADD") == 0)
 		cmd_add(&c);
