@@ -37,7 +37,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "skipped: needs root (network namespaces, veths, grants)"
 	exit 77
 fi
-for t in ip jq ping timeout; do
+for t in ip jq ping timeout unshare; do
 	command -v $t >/dev/null || { echo "skipped: $t not installed (scripts/install-deps.sh)"; exit 77; }
 done
 IPAMDIR=/usr/lib/cni
@@ -189,14 +189,19 @@ n=$(ls "$tmp/ipam/ucni$$" | grep -c -E '^[0-9]')
 if [ "$n" -eq 2 ]; then ok "two IP allocations for two pods"; else bad "$n IP allocations"; fi
 
 # 4: the pod's process reaches netmapd only through its granted socket
-inpod() { # NS SOCK CMD...
-	local n=$1 s=$2
+# inpod NS DIR CMD...: in network namespace NS and a mount namespace of
+# its own where DIR is /run/unetmap (what the kubelet's subPath mount
+# makes of the pod's socket directory, docs/cni.md)
+inpod() {
+	local n=$1 d=$2
 	shift 2
-	ip netns exec "$n" env UNETMAP_SOCKET="$s" UNETMAP_NETMAPD=/nonexistent "$@"
+	ip netns exec "$n" unshare -m --propagation private sh -c '
+		mkdir -p /run/unetmap && mount --bind "$0" /run/unetmap &&
+		UNETMAP_SOCKET=/run/unetmap/eth0.sock UNETMAP_NETMAPD=/nonexistent exec "$@"' "$d" "$@"
 }
 timeout 30 "$PG" -i "$sw:h37" -f rx -n 2000 -w 0 >"$tmp/hrx" 2>&1 &
 hrx=$!; pids+=($hrx)
-inpod "$nsA" "$sockA" timeout 30 "$PG" -i "$portA" -f rx -n 2000 -w 0 >"$tmp/arx" 2>&1 &
+inpod "$nsA" "$tmp/pods/podA" timeout 30 "$PG" -i "$portA" -f rx -n 2000 -w 0 >"$tmp/arx" 2>&1 &
 arx=$!; pids+=($arx)
 wait_for "$tmp/arx" "waiting for initial packets|Ready" 10
 wait_for "$tmp/hrx" "waiting for initial packets|Ready" 10
@@ -209,7 +214,7 @@ if [ "$wstatus" -eq 0 ] && grep -q "Received 2000 packets" "$tmp/arx"; then
 else
 	bad "podA receive (status $wstatus): $(tail -n 3 "$tmp/arx" | tr '\n' ' ')"
 fi
-inpod "$nsA" "$sockA" timeout 30 "$PG" -i "$portA" -f tx -n 2000 -R 50000 -w 0 \
+inpod "$nsA" "$tmp/pods/podA" timeout 30 "$PG" -i "$portA" -f tx -n 2000 -R 50000 -w 0 \
 	-D ff:ff:ff:ff:ff:ff >"$tmp/atx" 2>&1
 rc=$?
 wait_pid $hrx 20
@@ -218,7 +223,7 @@ if [ $rc -eq 0 ] && [ "$wstatus" -eq 0 ] && grep -q "Received 2000 packets" "$tm
 else
 	bad "podA send (rc $rc, receiver $wstatus): $(tail -n 2 "$tmp/atx" "$tmp/hrx" | tr '\n' ' ')"
 fi
-inpod "$nsA" "$sockA" timeout 10 "$PG" -i "$portB" -f tx -n 10 -w 0 >"$tmp/steal" 2>&1
+inpod "$nsA" "$tmp/pods/podA" timeout 10 "$PG" -i "$portB" -f tx -n 10 -w 0 >"$tmp/steal" 2>&1
 if [ $? -ne 0 ] && grep -q "opens only ports named $portA" "$tmp/steal"; then
 	ok "podA cannot open podB's port"
 else
