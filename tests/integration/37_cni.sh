@@ -80,7 +80,7 @@ EOF
 cni() {
 	local cfg=${4:-$tmp/conf.json}
 	out=$(env CNI_COMMAND="$1" CNI_CONTAINERID="$2" ${3:+CNI_NETNS=/var/run/netns/$3} \
-		CNI_IFNAME=eth0 CNI_PATH="$IPAMDIR" "$CNI" <"$cfg" 2>"$tmp/stderr")
+		CNI_IFNAME=eth0 CNI_PATH="$IPAMDIR" "$CNI" <"$cfg" 2>>"$tmp/stderr")
 	rc=$?
 }
 
@@ -135,7 +135,7 @@ for n in "$nsA" "$nsB"; do
 done
 
 # 1
-out=$(CNI_COMMAND=VERSION "$CNI" </dev/null); rc=$?
+out=$(CNI_COMMAND=VERSION "$CNI" </dev/null 2>>"$tmp/stderr"); rc=$?
 if [ $rc -eq 0 ] && echo "$out" | jq -e '.supportedVersions | index("1.0.0")' >/dev/null; then
 	ok "VERSION: $out"
 else
@@ -155,7 +155,7 @@ if [ $rc -eq 0 ] && echo "$out" | jq -e --arg sw "$sw:" --arg ns "/var/run/netns
 	(.dns | type) == "object"' >/dev/null; then
 	ok "ADD podA: $out"
 else
-	bad "ADD podA: rc $rc: $out $(cat "$tmp/stderr")"
+	bad "ADD podA: rc $rc: $out $(tail -n 20 "$tmp/stderr")"
 	exit 1
 fi
 portA=$(echo "$outA" | jq -r '.interfaces[0].name')
@@ -283,11 +283,11 @@ badconf 7 "a missing IPAM plugin" "{\"cniVersion\": \"1.0.0\", \"name\": \"x\", 
 badconf 0 "a failing IPAM plugin" "$(jq -c '.cniVersion = "0.4.0" | .ipam.ranges = [[{"subnet": "nonsense"}]]' "$tmp/conf.json")"
 echo "$out" | jq -e '.details | contains("host-local")' >/dev/null || bad "the IPAM failure does not name host-local"
 out=$(CNI_COMMAND=ADD CNI_CONTAINERID='../x' CNI_NETNS=/var/run/netns/$nsA CNI_IFNAME=eth0 \
-	CNI_PATH=$IPAMDIR "$CNI" <"$tmp/conf.json"); rc=$?
+	CNI_PATH=$IPAMDIR "$CNI" <"$tmp/conf.json" 2>>"$tmp/stderr"); rc=$?
 is_error 4 "a container id with '/'"
-out=$(CNI_COMMAND=ADD CNI_CONTAINERID=podC CNI_IFNAME=eth0 CNI_PATH=$IPAMDIR "$CNI" <"$tmp/conf.json"); rc=$?
+out=$(CNI_COMMAND=ADD CNI_CONTAINERID=podC CNI_IFNAME=eth0 CNI_PATH=$IPAMDIR "$CNI" <"$tmp/conf.json" 2>>"$tmp/stderr"); rc=$?
 is_error 4 "ADD without CNI_NETNS"
-out=$(CNI_COMMAND=FROB "$CNI" <"$tmp/conf.json"); rc=$?
+out=$(CNI_COMMAND=FROB "$CNI" <"$tmp/conf.json" 2>>"$tmp/stderr"); rc=$?
 is_error 4 "an unknown command"
 # a veth that cannot be made (the pod has an eth0 already): ADD undoes
 # the port, the seal and the IP allocation it made before
@@ -296,6 +296,14 @@ cni ADD podC "$nsA"
 is_error 102 "ADD into a pod whose eth0 exists"
 ip -n "$nsA" link del eth0
 same_as_baseline "after the failures"
+
+# the plugin writes nothing on stderr; in a sanitizer build, this is
+# where a report (a leak on an error path, say) would be
+if [ -s "$tmp/stderr" ]; then
+	bad "the plugin wrote on stderr: $(head -c 2000 "$tmp/stderr")"
+else
+	ok "nothing on the plugin's stderr"
+fi
 
 [ $fail -eq 0 ] && echo "37_cni: ok"
 exit $fail
