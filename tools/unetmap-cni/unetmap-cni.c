@@ -661,6 +661,9 @@ static int ipam_exec(struct cni *c, const char *cmd, struct jbuf *out)
 	}
 	close(in[0]);
 	close(o[1]);
+	/* a blocking write would wait for all of it to fit, whatever poll
+	 * said: a plugin that answers before reading could then deadlock */
+	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* feed stdin while reading stdout: neither side can fill a pipe and
@@ -688,7 +691,7 @@ static int ipam_exec(struct cni *c, const char *cmd, struct jbuf *out)
 
 			if (w > 0)
 				written += (size_t)w;
-			if (w < 0 || written == c->inlen) {
+			if ((w < 0 && errno != EAGAIN && errno != EINTR) || written == c->inlen) {
 				close(in[1]);
 				in[1] = -1;
 			}
@@ -733,8 +736,13 @@ static int ipam_failed(struct cni *c, const char *cmd, struct jbuf *out)
 	if (out->len && json_parse(&j, out->p, out->len, why, sizeof(why)) == 0 &&
 	    j.tok[0].type == JSON_OBJECT) {
 		t = json_get(&j, 0, "code");
-		if (t >= 0 && j.tok[t].type == JSON_NUMBER)
-			code = atoi(j.src + j.tok[t].start);
+		if (t >= 0 && j.tok[t].type == JSON_NUMBER) {
+			/* untrusted: any JSON number; the parse stops at
+			 * the token's end (a ',' or '}' follows it) */
+			long v = strtol(j.src + j.tok[t].start, NULL, 10);
+
+			code = v > 0 && v < 100000 ? (int)v : CNI_ERR_IO;
+		}
 		json_str(&j, json_get(&j, 0, "msg"), msg, sizeof(msg));
 		json_str(&j, json_get(&j, 0, "details"), det, sizeof(det));
 	}
