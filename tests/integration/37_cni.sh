@@ -17,7 +17,8 @@
 # Operations:
 #  1. VERSION; the baseline: the switch's ports, our veths, grants (from
 #     netmapd's log), files under socketDir, host-local's allocations;
-#  2. ADD pods A and B (veth: true), check the results with jq; CHECK;
+#  2. ADD pods A and B (veth: true), check the results with jq; CHECK,
+#     also with prevResult (its own passes, B's or a wrong address not);
 #  3. repeated ADD of A: error 100; CHECK A still passes; one allocation;
 #  4. pkt-gen in A through the granted socket: 2000 frames host -> A and
 #     2000 A -> host; A cannot open B's port (EPERM); ping A -> B;
@@ -179,6 +180,18 @@ else
 fi
 cni CHECK podA "$nsA"
 if [ $rc -eq 0 ] && [ -z "$out" ]; then ok "CHECK podA"; else bad "CHECK podA: rc $rc: $out"; fi
+# CHECK with prevResult (spec 1.0.0): ADD's result passes; another pod's,
+# or an address the pod does not have, does not
+jq --argjson p "$outA" '.prevResult = $p' "$tmp/conf.json" >"$tmp/prevA.json"
+cni CHECK podA "$nsA" "$tmp/prevA.json"
+if [ $rc -eq 0 ]; then ok "CHECK podA with its prevResult"; else bad "CHECK with prevResult: $out"; fi
+jq --argjson p "$outB" '.prevResult = $p' "$tmp/conf.json" >"$tmp/prevB.json"
+cni CHECK podA "$nsA" "$tmp/prevB.json"
+is_error 103 "CHECK podA with podB's prevResult"
+jq --argjson p "$outA" '.prevResult = ($p | .ips[0].address = "192.0.2.9/24")' "$tmp/conf.json" \
+	>"$tmp/prevX.json"
+cni CHECK podA "$nsA" "$tmp/prevX.json"
+is_error 103 "CHECK podA with an address it lacks"
 
 # 3
 cni ADD podA "$nsA"

@@ -32,6 +32,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 
 #include <libnetmap.h>
 
@@ -1068,11 +1071,75 @@ static int cmd_del(struct cni *c)
 	return rc;
 }
 
+/* Is address "a.b.c.d/len" (the part before '/') on interface ifname of
+ * the current network namespace? */
+static bool addr_present(const char *ifname, const char *cidr)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned char want[16];
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+	int fam;
+
+	snprintf(a, sizeof(a), "%.*s", (int)strcspn(cidr, "/"), cidr);
+	fam = inet_pton(AF_INET, a, want) == 1 ? AF_INET :
+	      inet_pton(AF_INET6, a, want) == 1 ? AF_INET6 : 0;
+	if (!fam || getifaddrs(&ifs) < 0)
+		return false;
+	for (i = ifs; i && !found; i = i->ifa_next) {
+		if (!i->ifa_addr || i->ifa_addr->sa_family != fam || strcmp(i->ifa_name, ifname))
+			continue;
+		if (fam == AF_INET)
+			found = !memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr, want, 4);
+		else
+			found = !memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, want, 16);
+	}
+	freeifaddrs(ifs);
+	return found;
+}
+
+/* What the runtime says ADD returned (prevResult, spec 1.0.0) must name
+ * the port this configuration makes. */
+static int check_prev_port(struct cni *c, int prev)
+{
+	const struct json *j = c->cfg;
+	char name[64];
+	int t;
+
+	if (j->tok[prev].type != JSON_OBJECT)
+		return fail(CNI_ERR_DECODE, "invalid prevResult", "prevResult must be an object");
+	t = json_child(j, json_get(j, prev, "interfaces"), 0);
+	if (t < 0 || json_str(j, json_get(j, t, "name"), name, sizeof(name)) < 0 ||
+	    strcmp(name, c->vport) != 0)
+		return fail(CNI_ERR_MISSING, "prevResult is not this attachment's",
+			    "its first interface is not %s", c->vport);
+	return 0;
+}
+
+/* ... and its addresses are on the pod's interface (called in the pod) */
+static int check_prev_addrs(struct cni *c, int prev)
+{
+	const struct json *j = c->cfg;
+	char addr[64];
+	int ips = json_get(j, prev, "ips"), t, i;
+
+	for (i = 0; (t = json_child(j, ips, i)) >= 0; i++) {
+		if (json_str(j, json_get(j, t, "address"), addr, sizeof(addr)) < 0)
+			return fail(CNI_ERR_DECODE, "invalid prevResult", "ips[%d] has no address", i);
+		if (!addr_present(c->ifname, addr))
+			return fail(CNI_ERR_MISSING, "an address of prevResult is missing",
+				    "%s on %s in %s", addr, c->ifname, c->netns);
+	}
+	return 0;
+}
+
 static int cmd_check(struct cni *c)
 {
 	struct stat st;
-	int e;
+	int e, prev = json_get(c->cfg, 0, "prevResult");
 
+	if (prev >= 0 && check_prev_port(c, prev) < 0)
+		return -1;
 	e = port_listed(c, c->vport);
 	if (e)
 		return fail(CNI_ERR_MISSING, "the VALE port is missing", "%s: %s", c->vport,
@@ -1086,11 +1153,14 @@ static int cmd_check(struct cni *c)
 				    c->vveth, strerror(-e));
 		if (enter_pod(c) < 0)
 			return -1;
-		e = if_nametoindex(c->ifname) ? 0 : -errno;
+		if (!if_nametoindex(c->ifname))
+			e = fail(CNI_ERR_MISSING, "the pod's interface is missing", "%s in %s: %s",
+				 c->ifname, c->netns, strerror(errno));
+		else if (prev >= 0)
+			e = check_prev_addrs(c, prev);
 		leave_pod(c);
 		if (e)
-			return fail(CNI_ERR_MISSING, "the pod's interface is missing", "%s in %s: %s",
-				    c->ifname, c->netns, strerror(-e));
+			return -1;
 	}
 	if (c->ipam >= 0) {
 		struct jbuf o = { 0 };
