@@ -25,7 +25,8 @@
 #  5. DEL of an unknown container, DEL A; DEL B while netmapd is
 #     unreachable: error 11, but its veth and address are gone; DEL B
 #     again (without CNI_NETNS), DEL A again: all succeed; CHECK A now
-#     fails; the baseline again;
+#     fails; ADD/CHECK/DEL without veth and IPAM (the defaults); the
+#     baseline again;
 #  6. malformed configurations, bad environment, an IPAM plugin that is
 #     missing or fails, a veth that cannot be made: CNI errors, baseline.
 # Network namespaces are named ucni<pid><x>; everything is removed on exit.
@@ -90,6 +91,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	for p in podA podB podC; do cni DEL "$p" "" >/dev/null 2>&1; done
+	[ -f "$tmp/plain.json" ] && cni DEL podN "" "$tmp/plain.json" >/dev/null 2>&1
 	ip netns del "$nsA" 2>/dev/null
 	ip netns del "$nsB" 2>/dev/null
 	rm -rf "$tmp"
@@ -271,6 +273,19 @@ if [ $rc -eq 0 ]; then ok "DEL podA again"; else bad "DEL podA again: $out"; fi
 cni CHECK podA "$nsA"
 is_error 103 "CHECK after DEL"
 if ip -n "$nsA" link show eth0 >/dev/null 2>&1; then bad "podA's eth0 survived DEL"; else ok "podA's eth0 is gone"; fi
+# the default: no veth, no IPAM -- a port and a socket only
+jq 'del(.veth, .ipam)' "$tmp/conf.json" >"$tmp/plain.json"
+cni ADD podN "$nsA" "$tmp/plain.json"
+if [ $rc -eq 0 ] && echo "$out" | jq -e '(.interfaces | length) == 1 and (has("ips") | not) and
+	.dns == {}' >/dev/null && ! ip -n "$nsA" link show eth0 >/dev/null 2>&1; then
+	ok "ADD without veth and IPAM: the port alone ($out)"
+else
+	bad "ADD without veth and IPAM: rc $rc: $out"
+fi
+cni CHECK podN "$nsA" "$tmp/plain.json"
+[ $rc -eq 0 ] && ok "CHECK without veth" || bad "CHECK without veth: $out"
+cni DEL podN "$nsA" "$tmp/plain.json"
+[ $rc -eq 0 ] && ok "DEL without veth" || bad "DEL without veth: $out"
 same_as_baseline "after DEL"
 
 # 6: failures leave nothing behind
