@@ -31,7 +31,7 @@
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 vv_tmp_pids=()
 fail=0
-check() { if eval "$1"; then :; else echo "FAIL: $2"; fail=1; fi; }
+check() { if eval "$1"; then echo "ok: $2"; else echo "FAIL: $2"; fail=1; fi; }
 
 vv_cleanup() {
 	local f p
@@ -57,18 +57,7 @@ vv_cleanup() {
 }
 
 vv_setup() {
-	command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is not installed"; exit 77; }
-	command -v cpio >/dev/null || { echo "cpio is not installed"; exit 77; }
-	tmp=$(mktemp -d "/tmp/unetmap-$1.XXXXXX")
-	trap vv_cleanup EXIT
-	"$root/scripts/vm/build-guest.sh" >"$tmp/build.log" 2>&1
-	case $? in
-	0) ;;
-	2) tail -n 3 "$tmp/build.log"; echo "cannot fetch the guest's Debian packages"; exit 77 ;;
-	*) cat "$tmp/build.log"; echo "build-guest.sh failed"; exit 1 ;;
-	esac
-	make -s -C "$root" -j2 guest >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; exit 1; }
-	g=$root/build-guest
+	guest_setup "$1" vv_cleanup
 	export UNETMAP_SOCKET=$tmp/netmapd.sock
 	vv_nrun=0
 }
