@@ -423,7 +423,7 @@ cell() {	# median min max n unit
 	echo
 	echo "**Under TCG the guest's CPU is the bottleneck.**  Every guest instruction is translated, so"
 	echo "the guest's kernel (packet socket, virtio-net driver, TCP stack) runs one to two orders of"
-	echo "magnitude slower than on the host: about 0.01–0.05 Mpps here, where each backend could move"
+	echo "magnitude slower than on the host: 0.02–0.1 Mpps of 60-byte frames here, where each backend could move"
 	echo "tens of Mpps (below).  The table therefore says whether a VM port keeps up with a TCG guest"
 	echo "as well as DPDK does (a ratio near 1 = parity at equal guest cost), not which backend is"
 	echo "faster; with this much noise, ratios between about 0.5 and 2 are within the spread of single"
