@@ -209,7 +209,10 @@ void nmd_ring_unbound(struct nmd_port *p, struct nmd_ring *r);
 
 /* The kinds (pipe/, null/, vale/, nic/, monitor/) */
 extern const struct nmd_port_ops nmd_pipe_ops, nmd_null_ops, nmd_nullsink_ops,
-	nmd_vale_ops, nmd_nic_ops, nmd_monitor_ops;
+	nmd_vale_ops, nmd_nic_ops, nmd_monitor_ops, nmd_vxlan_ops;
+
+/* vxlan/: UNM_REQ_VXLAN_STATS (unm_vxlan.h) */
+int nmd_vxlan_request(struct nmd_client *c, struct nmd_req *r);
 
 /* pipes: name is "<parent>{<id>" or "<parent>}<id>" */
 int nmd_pipe_count(void);
