@@ -34,6 +34,7 @@
 
 #include "vale.h"
 #include "unm_vale.h"
+#include "unm_vxlan.h"
 
 #define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
 	return -(e); } while (0)
@@ -56,6 +57,27 @@ static int name_split(const char *name, char *sw, char *port)
 		return -EINVAL;
 	sl = (size_t)(c - name);
 	pl = strlen(c + 1);
+	/*
+	 * A VXLAN tunnel attached to the switch (vale-ctl -a
+	 * valeX:vxlan:10.0.0.2:42): the port bears the tunnel's name, which
+	 * is longer than a VALE port name and has colons.  Its "port name"
+	 * for the lookups below is the prefix alone, which no persistent
+	 * port or interface can be (they have no ':'); the whole name
+	 * (< NETMAP_REQ_IFNAMSIZ, the request's own limit) is what the
+	 * switch keeps.  vxlan.c checks the rest when the tunnel opens.
+	 */
+	if (sl < VALE_NAMSIZ && strncmp(c + 1, UNM_VXLAN_PREFIX, strlen(UNM_VXLAN_PREFIX)) == 0) {
+		for (i = strlen(UNM_VXLAN_PREFIX); i < pl; i++)
+			if (!isdigit((unsigned char)c[1 + i]) && !strchr(".:", c[1 + i]))
+				return -EINVAL;
+		for (i = 0; i < sl; i++)
+			if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+				return -EINVAL;
+		memcpy(sw, name, sl);
+		sw[sl] = '\0';
+		snprintf(port, VALE_NAMSIZ, "%s", UNM_VXLAN_PREFIX);
+		return 0;
+	}
 	if (sl >= VALE_NAMSIZ || pl == 0 || pl >= VALE_NAMSIZ)
 		return -EINVAL;
 	for (i = 0; i < sl; i++)
