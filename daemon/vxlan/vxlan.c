@@ -187,7 +187,7 @@ static uint32_t vx_tx(struct vx_port *vp)
 	struct iovec iov[VX_BATCH][2];
 	uint32_t at[VX_BATCH + 1];	/* slot index of each message, then the end */
 	uint32_t n = r->nslots, cur = vp->tx_hw, head, k = 0, done, i;
-	uint64_t bytes = 0, drops = 0;
+	uint64_t bytes = 0, drops = 0, failed = 0;
 	int sent;
 
 	/* A: pairs with the release store of app_idx in hw_txsync(), after
@@ -227,30 +227,32 @@ static uint32_t vx_tx(struct vx_port *vp)
 	while (done < k) {
 		sent = sendmmsg(vp->sock, msgs + done, k - done, MSG_DONTWAIT);
 		if (sent > 0) {
+			for (i = done; i < done + (uint32_t)sent; i++)
+				bytes += iov[i][1].iov_len;
 			done += (uint32_t)sent;
 			continue;
 		}
 		if (sent < 0 && errno == EINTR)
 			continue;
-		if (sent < 0 && (errno == EAGAIN || errno == ENOBUFS)) {
+		if (sent < 0 && errno == EAGAIN) {
 			/* keep the rest for later: the slots stay ours until
 			 * the socket drains (POLLOUT) */
 			vp->tx_blocked = true;
 			break;
 		}
 		/* the kernel refused this datagram (no route, EMSGSIZE over
-		 * the path MTU...): a wire would lose it too */
+		 * the path MTU, ENOBUFS from a full device queue...): a
+		 * wire would lose it too */
 		vx_warn(vp, "sendmmsg", sent < 0 ? errno : EIO);
 		drops++;
+		failed++;
 		done++;
 	}
-	for (i = 0; i < done; i++)
-		bytes += iov[i][1].iov_len;
 	/* the slots of the messages not sent are not consumed (nor the bad
 	 * slots after the first of them: they are seen again) */
 	if (done < k)
 		cur = at[done];
-	stat_add(&vp->st.tx_pkts, done);
+	stat_add(&vp->st.tx_pkts, done - failed);
 	stat_add(&vp->st.tx_bytes, bytes);
 	if (drops)
 		stat_add(&vp->st.tx_drops, drops);
@@ -450,6 +452,15 @@ static void *vx_main(void *arg)
 			if (read(vp->port.hw_kick, &v, sizeof(v)) < 0) {
 				/* EAGAIN: another wake-up took it */
 			}
+		}
+		if (pfd[1].revents & POLLERR) {
+			int e = 0;
+			socklen_t el = sizeof(e);
+
+			/* a pending socket error (ICMP) is reported even when
+			 * we asked for no event: take it, or poll() spins */
+			if (getsockopt(vp->sock, SOL_SOCKET, SO_ERROR, &e, &el) == 0 && e)
+				vx_warn(vp, "socket", e);
 		}
 		if (pfd[1].revents & (POLLOUT | POLLERR))
 			vp->tx_blocked = false;
