@@ -324,6 +324,9 @@ int nmd_nic_request(struct nmd_client *c, struct nmd_req *r);
  * attached interface's frames enter by; its index in *idx */
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
 				   int *err);
+/* the same with ring geometry (nr_*_rings, nr_*_slots; 0: default) */
+struct nmd_port *nmd_vale_nic_hold_reg(const char *name, const struct nmreq_register *reg,
+				       uint32_t *idx, char *msg, size_t msglen, int *err);
 
 /* ---- monitors (monitor/monitor.c; design in unm_mon.h) ---- */
 

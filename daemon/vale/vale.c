@@ -615,6 +615,12 @@ struct nmd_port *nmd_vale_parent_hold(const char *name, int *err)
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
 				   int *err)
 {
+	return nmd_vale_nic_hold_reg(name, NULL, idx, msg, msglen, err);
+}
+
+struct nmd_port *nmd_vale_nic_hold_reg(const char *name, const struct nmreq_register *reg,
+				       uint32_t *idx, char *msg, size_t msglen, int *err)
+{
 	struct vale_port *vp = port_find(name);
 
 	*err = 0;
@@ -623,7 +629,7 @@ struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, s
 		*err = -EBUSY;
 		return NULL;
 	}
-	vp = ephemeral_new(name, NULL, true, msg, msglen, err);
+	vp = ephemeral_new(name, reg, true, msg, msglen, err);
 	if (!vp)
 		return NULL;
 	vp->holds++;
