@@ -147,6 +147,15 @@ static int vx_parse(const char *name, struct sockaddr_in *remote, uint32_t *vni,
 	remote->sin_family = AF_INET;
 	if (inet_pton(AF_INET, addr, &remote->sin_addr) != 1)
 		goto bad;
+	/* one unicast remote: no "any", no multicast group, no broadcast
+	 * (docs/multi-host.md, Limits) */
+	if (remote->sin_addr.s_addr == htonl(INADDR_ANY) ||
+	    remote->sin_addr.s_addr == htonl(INADDR_BROADCAST) ||
+	    IN_MULTICAST(ntohl(remote->sin_addr.s_addr))) {
+		snprintf(msg, msglen, "%s: the remote must be one unicast IPv4 address "
+			 "(no multicast groups or broadcast)", name);
+		return -EINVAL;
+	}
 	s = c + 1;
 	for (i = 0; i < 3 && *s; i++) {
 		unsigned long x = 0;
@@ -293,9 +302,9 @@ static uint32_t vx_rx(struct vx_port *vp)
 	struct sockaddr_in from[VX_BATCH];
 	unsigned char hdr[VX_BATCH][UNM_VXLAN_HDR_LEN];
 	uint32_t bidx[VX_BATCH], glen[VX_BATCH], good[VX_BATCH], bad[VX_BATCH];
-	uint32_t n = r->nslots, room, want = 0, ngood = 0, nbad = 0, i, slot;
+	uint32_t n = r->nslots, room, want = 0, ngood = 0, nbad = 0, ninval = 0, i, slot;
 	uint64_t bytes = 0;
-	int got;
+	int got = 0;
 
 	room = vx_rx_room(vp, ctl, n);
 	if (room == 0)
@@ -303,36 +312,46 @@ static uint32_t vx_rx(struct vx_port *vp)
 	if (room > VX_BATCH)
 		room = VX_BATCH;
 	memset(msgs, 0, sizeof(msgs));
-	for (slot = vp->rx_hw; want < room; slot = unm_idx_add(slot, 1, n)) {
+	for (slot = vp->rx_hw; want + ninval < room; slot = unm_idx_add(slot, 1, n)) {
 		/* untrusted: the application may have put any index in a
 		 * slot it released (NS_BUF_CHANGED) */
 		uint32_t idx = ring->slot[slot].buf_idx;
 
 		if (!nmd_region_buf_valid(p->rg, idx)) {
-			/* no buffer to receive into: 0 bytes, delivered as
-			 * an empty slot like the VALE engine does, so that
-			 * the ring moves on */
-			stat_add(&vp->st.rx_invalid, 1);
-			idx = 0;
+			if (want > 0)
+				break;	/* receive up to it; it comes next */
+			/* no buffer to receive into: handed back at once as
+			 * an empty frame, counted once, so that the ring
+			 * moves on (as the VALE engine does) */
+			ring->slot[slot].len = 0;
+			ring->slot[slot].flags = 0;
+			ninval++;
+			continue;
 		}
 		bidx[want] = idx;
 		iov[want][0].iov_base = hdr[want];
 		iov[want][0].iov_len = UNM_VXLAN_HDR_LEN;
-		iov[want][1].iov_base = idx ? buf_addr(p->rg, idx) : NULL;
-		iov[want][1].iov_len = idx ? p->rg->buf_size : 0;
+		iov[want][1].iov_base = buf_addr(p->rg, idx);
+		iov[want][1].iov_len = p->rg->buf_size;
 		msgs[want].msg_hdr.msg_name = &from[want];
 		msgs[want].msg_hdr.msg_namelen = sizeof(from[want]);
 		msgs[want].msg_hdr.msg_iov = iov[want];
 		msgs[want].msg_hdr.msg_iovlen = 2;
 		want++;
 	}
-	do
+	if (ninval) {
+		vp->rx_hw = unm_idx_add(vp->rx_hw, ninval, n);
+		stat_add(&vp->st.rx_invalid, ninval);
+	}
+	while (want > 0) {
 		got = recvmmsg(vp->sock, msgs, want, MSG_DONTWAIT, NULL);
-	while (got < 0 && errno == EINTR);
-	if (got <= 0) {
-		if (got < 0 && errno != EAGAIN)
+		if (got >= 0 || errno != EINTR)
+			break;
+	}
+	if (got < 0) {
+		if (errno != EAGAIN)
 			vx_warn(vp, "recvmmsg", errno);
-		return 0;
+		got = 0;
 	}
 	for (i = 0; i < (uint32_t)got; i++) {
 		const struct mmsghdr *m = &msgs[i];
@@ -345,7 +364,7 @@ static uint32_t vx_rx(struct vx_port *vp)
 			bad[nbad++] = bidx[i];
 			continue;
 		}
-		if ((m->msg_hdr.msg_flags & MSG_TRUNC) || !bidx[i] ||
+		if ((m->msg_hdr.msg_flags & MSG_TRUNC) ||
 		    len < UNM_VXLAN_HDR_LEN + VX_MIN_FRAME || !(hdr[i][0] & UNM_VXLAN_FLAG_I)) {
 			stat_add(&vp->st.rx_bad, 1);
 			bad[nbad++] = bidx[i];
@@ -385,7 +404,7 @@ static uint32_t vx_rx(struct vx_port *vp)
 		ring->slot[slot].buf_idx = bidx[i];
 		slot = unm_idx_add(slot, 1, n);
 	}
-	if (ngood) {
+	if (ngood || ninval) {
 		vp->rx_hw = unm_idx_add(vp->rx_hw, ngood, n);
 		stat_add(&vp->st.rx_pkts, ngood);
 		stat_add(&vp->st.rx_bytes, bytes);
@@ -394,7 +413,7 @@ static uint32_t vx_rx(struct vx_port *vp)
 		atomic_store_explicit(&ctl->hw_idx, vp->rx_hw, memory_order_release);
 		kick_app(&ctl->app_sleep, p->wake[UNM_DIR_RX]);
 	}
-	return (uint32_t)got;
+	return (uint32_t)got + ninval;
 }
 
 static void set_hw_sleep(struct vx_port *vp, uint32_t v)
