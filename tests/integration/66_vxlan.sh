@@ -25,6 +25,7 @@
 #      and 3000 bytes) from H1 to H2's UDP port: rx_bad counts them, both
 #      netmapds live, the pods still ping;
 #      10 well-formed datagrams from another address count as rx_foreign;
+#      bad tunnel names and a local port in use are refused;
 #   5. vale-ctl -d everything; the switches are empty, netmapds stop.
 # Needs root, ping, nc, python3; skips (77) otherwise.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -231,6 +232,20 @@ else
 	bad "ping after the garbage"; cat "$tmp/ping2"
 fi
 on H2 "$VC" -s vale1 2>&1 | grep tunnel | sed 's/^/  /'
+
+# names netmapd must refuse (the library lets them through: digits, dots
+# and colons), and a local port the tunnel already has
+nbad=0
+for nm in vxlan:224.0.0.1:42 vxlan:0.0.0.0:42 vxlan:1.2.3.4:16777216 vxlan:1.2.3.4:42:0 \
+	  vxlan:1.2.3.4:42:70000 vxlan:1.2.3.4 vxlan:1.2.3:42 vxlan:1.2.3.4:42:1:2:3 \
+	  "vxlan:$H2IP:9:4789:4789"; do
+	if on H1 timeout 10 "$PG" -i "$nm" -f tx -n 1 -w 0 >"$tmp/badname" 2>&1; then
+		bad "$nm was opened"; nbad=1
+	fi
+done
+if [ $nbad -eq 0 ] && kill -0 "$ND_H1" 2>/dev/null; then
+	ok "9 bad tunnel names (multicast, any, VNI and ports out of range, UDP port in use) refused"
+fi
 
 # ------------------------------------------------ 5. detach, stop
 detach_all
