@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -49,7 +50,9 @@
 #include "nmd.h"
 #include "unm_vxlan.h"
 
-#define VX_BATCH      64u	/* datagrams per sendmmsg()/recvmmsg() */
+#define VX_BATCH      64u	/* messages per sendmmsg()/recvmmsg() */
+#define VX_TX_SLOTS   256u	/* TX slots taken per round */
+#define VX_GSO_SEGS   64u	/* datagrams per UDP_SEGMENT message */
 #define VX_DEF_SLOTS  1024u
 #define VX_MIN_SLOTS  64u
 #define VX_MAX_SLOTS  4096u
@@ -79,9 +82,19 @@ struct vx_port {
 	uint32_t rx_hw;			/* RX: slots before it were filled */
 	bool tx_in_chain;		/* dropping an NS_MOREFRAG chain */
 	bool tx_blocked;		/* the send buffer is full: wait POLLOUT */
+	bool gso;			/* UDP_SEGMENT works (until refused) */
+	bool gso_skip;			/* the next round without it */
+	unsigned gso_fails;		/* refusals in a row */
 	time_t warn_at;			/* rate limit of the engine's warnings */
 	unsigned char hdr[UNM_VXLAN_HDR_LEN];	/* what every datagram starts with */
 };
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103		/* linux/udp.h, older libcs lack it */
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
 
 #define VX_PORT(p) ((struct vx_port *)(void *)((char *)(p) - offsetof(struct vx_port, port)))
 
@@ -186,8 +199,23 @@ bad:
 
 /* ---- the engine ---- */
 
-/* Send what the application handed over on the TX ring, one batch.
- * Returns the slots consumed. */
+/* Segments of one UDP_SEGMENT (GSO) send: 64 is UDP_MAX_SEGMENTS of the
+ * kernels that introduced it; the whole must stay below 64 KB. */
+static inline uint32_t gso_max(uint32_t len)
+{
+	uint32_t m = 65000u / (UNM_VXLAN_HDR_LEN + len);
+
+	return m < VX_GSO_SEGS ? m : VX_GSO_SEGS;
+}
+
+/*
+ * Send what the application handed over on the TX ring, one batch of up
+ * to VX_TX_SLOTS slots.  Consecutive frames of one length go out as one
+ * UDP_SEGMENT (GSO) message, [hdr][frame][hdr][frame]... split by the
+ * kernel every 8 + len bytes into datagrams of their own: one trip down
+ * the stack for up to 64 of them instead of one each.  Returns the slots
+ * consumed.
+ */
 static uint32_t vx_tx(struct vx_port *vp)
 {
 	struct nmd_port *p = &vp->port;
@@ -195,10 +223,16 @@ static uint32_t vx_tx(struct vx_port *vp)
 	struct netmap_ring *ring = nmd_ring_ptr(p, r);
 	struct unm_ring_ctl *ctl = unm_ring_ctl(ring);
 	struct mmsghdr msgs[VX_BATCH];
-	struct iovec iov[VX_BATCH][2];
-	uint32_t at[VX_BATCH + 1];	/* slot index of each message, then the end */
-	uint32_t n = r->nslots, cur = vp->tx_hw, head, k = 0, done, i;
-	uint64_t bytes = 0, drops = 0, failed = 0;
+	struct iovec iov[2 * VX_TX_SLOTS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} cm[VX_BATCH];
+	uint32_t at[VX_BATCH + 1];	/* first slot of each message, then the end */
+	uint32_t nseg[VX_BATCH], seglen[VX_BATCH];
+	uint32_t n = r->nslots, cur = vp->tx_hw, head, k = 0, v = 0, seen = 0, done, i;
+	uint64_t bytes = 0, pkts = 0, drops = 0;
+	bool gso = vp->gso && !vp->gso_skip;
 	int sent;
 
 	/* A: pairs with the release store of app_idx in hw_txsync(), after
@@ -206,8 +240,9 @@ static uint32_t vx_tx(struct vx_port *vp)
 	head = atomic_load_explicit(&ctl->app_idx, memory_order_acquire);
 	if (head >= n || head == cur)
 		return 0;
+	vp->gso_skip = false;
 	memset(msgs, 0, sizeof(msgs));
-	while (cur != head && k < VX_BATCH) {
+	while (cur != head && seen < VX_TX_SLOTS) {
 		struct netmap_slot *s = &ring->slot[cur];
 		uint32_t idx = s->buf_idx, len = s->len, fl = s->flags;	/* read once */
 		bool chained = vp->tx_in_chain;
@@ -220,25 +255,55 @@ static uint32_t vx_tx(struct vx_port *vp)
 			if (!vp->tx_in_chain)
 				drops++;
 			cur = unm_idx_add(cur, 1, n);
+			seen++;
 			continue;
 		}
-		iov[k][0].iov_base = vp->hdr;
-		iov[k][0].iov_len = UNM_VXLAN_HDR_LEN;
-		iov[k][1].iov_base = buf_addr(p->rg, idx);
-		iov[k][1].iov_len = len;
-		msgs[k].msg_hdr.msg_iov = iov[k];
-		msgs[k].msg_hdr.msg_iovlen = 2;
-		at[k++] = cur;
+		if (gso && k > 0 && seglen[k - 1] == len && nseg[k - 1] < gso_max(len)) {
+			/* one more segment of the last message (its iovecs
+			 * are the last ones: they stay contiguous) */
+			msgs[k - 1].msg_hdr.msg_iovlen += 2;
+			nseg[k - 1]++;
+		} else if (k < VX_BATCH) {
+			msgs[k].msg_hdr.msg_iov = &iov[v];
+			msgs[k].msg_hdr.msg_iovlen = 2;
+			nseg[k] = 1;
+			seglen[k] = len;
+			at[k++] = cur;
+		} else {
+			break;	/* (a good slot: tx_in_chain is still false) */
+		}
+		iov[v].iov_base = vp->hdr;
+		iov[v++].iov_len = UNM_VXLAN_HDR_LEN;
+		iov[v].iov_base = buf_addr(p->rg, idx);
+		iov[v++].iov_len = len;
 		cur = unm_idx_add(cur, 1, n);
+		seen++;
 	}
 	at[k] = cur;
+	for (i = 0; i < k; i++) {
+		struct cmsghdr *c;
+		uint16_t gs = (uint16_t)(UNM_VXLAN_HDR_LEN + seglen[i]);
+
+		if (nseg[i] < 2)
+			continue;
+		msgs[i].msg_hdr.msg_control = cm[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(cm[i].buf);
+		c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		memcpy(CMSG_DATA(c), &gs, sizeof(gs));
+	}
 	done = 0;
 	while (done < k) {
 		sent = sendmmsg(vp->txsock, msgs + done, k - done, MSG_DONTWAIT);
 		if (sent > 0) {
-			for (i = done; i < done + (uint32_t)sent; i++)
-				bytes += iov[i][1].iov_len;
+			for (i = done; i < done + (uint32_t)sent; i++) {
+				pkts += nseg[i];
+				bytes += (uint64_t)nseg[i] * seglen[i];
+			}
 			done += (uint32_t)sent;
+			vp->gso_fails = 0;
 			continue;
 		}
 		if (sent < 0 && errno == EINTR)
@@ -249,24 +314,39 @@ static uint32_t vx_tx(struct vx_port *vp)
 			vp->tx_blocked = true;
 			break;
 		}
+		if (sent < 0 && nseg[done] > 1 &&
+		    (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT ||
+		     errno == EOPNOTSUPP)) {
+			/* no GSO here, or a frame too big for the path (GSO
+			 * says EINVAL where a datagram gets EMSGSIZE): the
+			 * next round sends these one by one, so that only
+			 * what is too big is dropped.  A kernel that never
+			 * takes it loses GSO for good. */
+			vp->gso_skip = true;
+			if (++vp->gso_fails >= 8) {
+				vp->gso = false;
+				nmd_info("%s: UDP GSO refused (%s): one datagram per send",
+					 p->name, strerror(errno));
+			}
+			break;
+		}
 		/* the kernel refused this datagram (no route, EMSGSIZE over
 		 * the path MTU, ENOBUFS from a full device queue...): a
 		 * wire would lose it too */
 		vx_warn(vp, "sendmmsg", sent < 0 ? errno : EIO);
-		drops++;
-		failed++;
+		drops += nseg[done];
 		done++;
 	}
 	/* the slots of the messages not sent are not consumed (nor the bad
 	 * slots after the first of them: they are seen again) */
 	if (done < k)
 		cur = at[done];
-	stat_add(&vp->st.tx_pkts, done - failed);
+	stat_add(&vp->st.tx_pkts, pkts);
 	stat_add(&vp->st.tx_bytes, bytes);
 	if (drops)
 		stat_add(&vp->st.tx_drops, drops);
 	if (cur == vp->tx_hw)
-		return 0;
+		return vp->gso_skip ? 1 : 0;	/* (go again, without GSO) */
 	done = unm_idx_dist(vp->tx_hw, cur, n);
 	vp->tx_hw = cur;
 	/* R: the slots before cur are read (sent): the application may
@@ -647,6 +727,7 @@ static int vx_open(struct nmd_client *c, const char *name, struct nmreq_register
 	p->ops = &nmd_vxlan_ops;
 	p->wake[0] = p->wake[1] = -1;
 	vp->sock = vp->txsock = -1;
+	vp->gso = true;
 	vp->remote = remote;
 	vp->vni = vni;
 	vp->lport = lport;
