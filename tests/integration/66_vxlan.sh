@@ -20,7 +20,8 @@
 #      1 MB over TCP, identical;
 #   3. H1 sends N frames through vxlan:10.x.66.2:43:4789:4790 (VNI 43, to
 #      H2's port): H2's vale-ctl -s counts N rx_wrong_vni, pg in H2 gets
-#      none of them;
+#      none of them; 100 frames of 1500 bytes (too big for the underlay
+#      with the tunnel's 50 bytes) are H1's tx_drops, and never arrive;
 #   4. random datagrams (every length 0..100, random bytes, I flag clear,
 #      and 3000 bytes) from H1 to H2's UDP port: rx_bad counts them, both
 #      netmapds live, the pods still ping;
@@ -175,6 +176,22 @@ if [ -n "$wv1" ] && [ $((wv1 - wv0)) -eq $M ] && [ "$rx1" = "$rx0" ]; then
 else
 	bad "VNI 43: rx_wrong_vni $wv0 -> $wv1, rx_pkts $rx0 -> $rx1 (want +$M, +0)"
 	on H2 "$VC" -s vale1 | grep tunnel; tail -n 3 "$tmp/tx.vni"
+fi
+
+# frames the underlay cannot carry whole (1500 + 50 > 1500): dropped and
+# counted by the sender's tunnel, never fragmented (RFC 7348 4.3), with
+# or without GSO (which refuses a whole message for one such frame)
+td0=$(stat_of H1 tx_drops)
+rx2=$(stat_of H2 rx_pkts)
+on H1 timeout 20 "$PG" -i vale1:big -f tx -n 100 -l 1500 -R 5000 -w 1 >"$tmp/tx.big" 2>&1 ||
+	bad "sending 1500-byte frames failed"
+sleep 0.5
+td1=$(stat_of H1 tx_drops)
+rx3=$(stat_of H2 rx_pkts)
+if [ -n "$td1" ] && [ $((td1 - td0)) -eq 100 ] && [ "$rx3" = "$rx2" ]; then
+	ok "100 frames over the path MTU: tx_drops $td0 -> $td1, none arrived"
+else
+	bad "frames over the path MTU: tx_drops $td0 -> $td1 (want +100), H2 rx_pkts $rx2 -> $rx3"
 fi
 
 # ------------------------------------------------ 4. garbage
