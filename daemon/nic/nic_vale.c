@@ -290,8 +290,7 @@ int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r)
 	pid_t pid;
 
 	reap();
-	if (strncmp(ifname, UNM_VXLAN_PREFIX, strlen(UNM_VXLAN_PREFIX)) != 0 &&
-	    nmd_nic_disabled(r->msg_text, sizeof(r->msg_text)))
+	if (nmd_nic_disabled(r->msg_text, sizeof(r->msg_text)))
 		return -ENXIO;
 	if (va->reg.nr_mode == NR_REG_NIC_SW) {
 		snprintf(r->msg_text, sizeof(r->msg_text), "%s: attaching the host stack (-h) is "

@@ -5,12 +5,12 @@
  *
  * The port is an ordinary "hardware" port for the library (UNM_KIND_HW,
  * lib/sync_hw.c, as a VALE port): netmapd plays the NIC.  One engine
- * thread per port owns a UDP socket and the hardware side (ctl line 1) of
- * the port's two rings:
+ * thread per port owns two UDP sockets and the hardware side (ctl line 1)
+ * of the port's two rings:
  *   TX: slots the application handed over (app_idx) are sent with
  *       sendmmsg(), each as [VXLAN header][frame] to REMOTE:PORT, straight
- *       from the region's buffers (an iovec each, no copy); hw_idx then
- *       gives the slots back.
+ *       from the region's buffers (an iovec each, no copy), runs of equal
+ *       length as one UDP GSO message; hw_idx then gives the slots back.
  *   RX: slots the application released (up to app_idx - 1) receive with
  *       recvmmsg() straight into their buffers (the header into a local
  *       array); datagrams that fail a check leave their slot for the next
@@ -702,6 +702,9 @@ static int vx_open(struct nmd_client *c, const char *name, struct nmreq_register
 	int err, d;
 
 	(void)c;
+	/* --no-nic (the fuzzer's netmapd): nothing reaches the network */
+	if (nmd_nic_disabled(msg, msglen))
+		return -ENXIO;
 	err = vx_parse(name, &remote, &vni, &lport, msg, msglen);
 	if (err)
 		return err;
