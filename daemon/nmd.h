@@ -209,7 +209,10 @@ void nmd_ring_unbound(struct nmd_port *p, struct nmd_ring *r);
 
 /* The kinds (pipe/, null/, vale/, nic/, monitor/) */
 extern const struct nmd_port_ops nmd_pipe_ops, nmd_null_ops, nmd_nullsink_ops,
-	nmd_vale_ops, nmd_nic_ops, nmd_monitor_ops;
+	nmd_vale_ops, nmd_nic_ops, nmd_monitor_ops, nmd_vxlan_ops;
+
+/* vxlan/: UNM_REQ_VXLAN_STATS (unm_vxlan.h) */
+int nmd_vxlan_request(struct nmd_client *c, struct nmd_req *r);
 
 /* pipes: name is "<parent>{<id>" or "<parent>}<id>" */
 int nmd_pipe_count(void);
@@ -345,6 +348,9 @@ int nmd_nic_request(struct nmd_client *c, struct nmd_req *r);
  * attached interface's frames enter by; its index in *idx */
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
 				   int *err);
+/* the same with ring geometry (nr_*_rings, nr_*_slots; 0: default) */
+struct nmd_port *nmd_vale_nic_hold_reg(const char *name, const struct nmreq_register *reg,
+				       uint32_t *idx, char *msg, size_t msglen, int *err);
 
 /* ---- monitors (monitor/monitor.c; design in unm_mon.h) ---- */
 

@@ -42,6 +42,7 @@
 #include "vale.h"
 #include "unm_vale.h"
 #include "vm/vhost_user.h"
+#include "unm_vxlan.h"
 
 #define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
 	return -(e); } while (0)
@@ -64,6 +65,27 @@ static int name_split(const char *name, char *sw, char *port)
 		return -EINVAL;
 	sl = (size_t)(c - name);
 	pl = strlen(c + 1);
+	/*
+	 * A VXLAN tunnel attached to the switch (vale-ctl -a
+	 * valeX:vxlan:10.0.0.2:42): the port bears the tunnel's name, which
+	 * is longer than a VALE port name and has colons.  Its "port name"
+	 * for the lookups below is the prefix alone, which no persistent
+	 * port or interface can be (they have no ':'); the whole name
+	 * (< NETMAP_REQ_IFNAMSIZ, the request's own limit) is what the
+	 * switch keeps.  vxlan.c checks the rest when the tunnel opens.
+	 */
+	if (sl < VALE_NAMSIZ && strncmp(c + 1, UNM_VXLAN_PREFIX, strlen(UNM_VXLAN_PREFIX)) == 0) {
+		for (i = strlen(UNM_VXLAN_PREFIX); i < pl; i++)
+			if (!isdigit((unsigned char)c[1 + i]) && !strchr(".:", c[1 + i]))
+				return -EINVAL;
+		for (i = 0; i < sl; i++)
+			if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+				return -EINVAL;
+		memcpy(sw, name, sl);
+		sw[sl] = '\0';
+		snprintf(port, VALE_NAMSIZ, "%s", UNM_VXLAN_PREFIX);
+		return 0;
+	}
 	if (sl >= VALE_NAMSIZ || pl == 0 || pl >= VALE_NAMSIZ)
 		return -EINVAL;
 	for (i = 0; i < sl; i++)
@@ -610,6 +632,12 @@ struct nmd_port *nmd_vale_parent_hold(const char *name, int *err)
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
 				   int *err)
 {
+	return nmd_vale_nic_hold_reg(name, NULL, idx, msg, msglen, err);
+}
+
+struct nmd_port *nmd_vale_nic_hold_reg(const char *name, const struct nmreq_register *reg,
+				       uint32_t *idx, char *msg, size_t msglen, int *err)
+{
 	struct vale_port *vp = port_find(name);
 
 	*err = 0;
@@ -618,7 +646,7 @@ struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, s
 		*err = -EBUSY;
 		return NULL;
 	}
-	vp = ephemeral_new(name, NULL, true, msg, msglen, err);
+	vp = ephemeral_new(name, reg, true, msg, msglen, err);
 	if (!vp)
 		return NULL;
 	vp->holds++;

@@ -28,6 +28,7 @@
 #include "unm_mon.h"
 #include "unm_reason.h"	/* why netmapd refused: this tool links libnetmap.a */
 #include "unm_vale.h"
+#include "unm_vxlan.h"
 
 static int verbose;
 
@@ -248,6 +249,20 @@ static int print_stats(int fd, const char *port)
 		       ni.rx_ring_full, ni.rx_fill_empty, ni.rx_invalid, ni.tx_invalid);
 	}
 	print_vhost(fd, port);
+	/* an attached VXLAN tunnel: what it sent, received and refused */
+	if (strstr(port, UNM_VXLAN_PREFIX)) {
+		struct unm_vxlan_stats vs;
+
+		memset(&vs, 0, sizeof(vs));
+		nmreq_header_init(&hdr, UNM_REQ_VXLAN_STATS, &vs);
+		snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", port);
+		if (ioctl(fd, NIOCCTRL, &hdr) == 0)
+			printf("%s tunnel vni %" PRIu32 " tx_pkts %" PRIu64 " tx_drops %" PRIu64
+			       " rx_pkts %" PRIu64 " rx_wrong_vni %" PRIu64 " rx_bad %" PRIu64
+			       " rx_foreign %" PRIu64 " rx_invalid %" PRIu64 "\n", port, vs.vni,
+			       vs.tx_pkts, vs.tx_drops, vs.rx_pkts, vs.rx_wrong_vni, vs.rx_bad,
+			       vs.rx_foreign, vs.rx_invalid);
+	}
 	return 0;
 }
 
