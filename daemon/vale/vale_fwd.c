@@ -1100,6 +1100,27 @@ static void vm_nokick(struct vale_work *w)
 }
 
 /* ---- the thread ---- */
+/*
+ * A guest whose kick gets lost would otherwise stall its transmit queue
+ * until something else wakes the thread: QEMU 7.2's TCG drops a one-CPU
+ * guest's memory barriers (then the driver may read our "no kicks
+ * wanted" before its own ring update is visible, and never kick), and a
+ * buggy or hostile guest driver can do the same on purpose.  So a thread
+ * serving VM ports never sleeps longer than this: a stall is bounded, and
+ * an idle thread wakes 20 times a second.
+ */
+#define VM_RECHECK_MS 50
+
+static bool serves_vm(const struct vale_work *w)
+{
+	uint32_t i;
+
+	for (i = 0; w && i < w->n; i++)
+		if (w->port[i]->vm)
+			return true;
+	return false;
+}
+
 
 static bool work_pending(struct vale_work *w)
 {
@@ -1193,7 +1214,8 @@ static void *fwd_main(void *arg)
 			nap = vm_work;
 		}
 		rcu_offline(t);
-		if (epoll_wait(t->ep, evs, 64, nap ? 1 : -1) < 0 && errno != EINTR)
+		if (epoll_wait(t->ep, evs, 64, nap ? 1 : serves_vm(w) ? VM_RECHECK_MS : -1) < 0 &&
+		    errno != EINTR)
 			nmd_err("vale-fwd%u: epoll_wait: %s", t->id, strerror(errno));
 		rcu_online(t);
 		w = atomic_load_explicit(&t->work, memory_order_acquire);
