@@ -1170,6 +1170,7 @@ static void *fwd_main(void *arg)
 		/* A: pairs with the release store in publish_work() */
 		struct vale_work *w = atomic_load_explicit(&t->work, memory_order_acquire);
 		uint32_t i, k, did = 0;
+		int timeout;
 		bool nap;
 
 		for (i = 0; w && i < w->n; i++) {
@@ -1213,9 +1214,10 @@ static void *fwd_main(void *arg)
 			}
 			nap = vm_work;
 		}
+		/* (w is not ours to read once we are offline) */
+		timeout = nap ? 1 : serves_vm(w) ? VM_RECHECK_MS : -1;
 		rcu_offline(t);
-		if (epoll_wait(t->ep, evs, 64, nap ? 1 : serves_vm(w) ? VM_RECHECK_MS : -1) < 0 &&
-		    errno != EINTR)
+		if (epoll_wait(t->ep, evs, 64, timeout) < 0 && errno != EINTR)
 			nmd_err("vale-fwd%u: epoll_wait: %s", t->id, strerror(errno));
 		rcu_online(t);
 		w = atomic_load_explicit(&t->work, memory_order_acquire);
