@@ -7,6 +7,7 @@
 #include "unm_nic.h"
 #include "unm_mon.h"
 #include "unm_vale.h"
+#include "unm_veth.h"
 #include "unm_vm.h"
 
 int unm_nmreq_body_size(uint16_t t)
@@ -33,6 +34,7 @@ int unm_nmreq_body_size(uint16_t t)
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
 	case UNM_REQ_NIC_INFO:			return sizeof(struct unm_nic_info);
+	case UNM_REQ_VETH_LINK:			return sizeof(struct unm_veth_link);
 	case UNM_REQ_MON_STATS:			return sizeof(struct unm_mon_stats);
 	case UNM_REQ_MON_TARGETS:		return sizeof(struct unm_mon_targets);
 	case UNM_REQ_VM_EXPORT:			return sizeof(struct unm_vm_export);

@@ -13,6 +13,7 @@
 
 #include "nmd.h"
 #include "unm_nic.h"
+#include "unm_veth.h"
 #include "unm_mon.h"
 #include "unm_vale.h"
 #include "unm_vm.h"
@@ -563,6 +564,7 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case UNM_REQ_REVOKE:
 		return nmd_grant_request(c, r);
 	case UNM_REQ_NIC_INFO:
+	case UNM_REQ_VETH_LINK:
 		return nmd_nic_request(c, r);
 	case UNM_REQ_MON_STATS:
 	case UNM_REQ_MON_TARGETS:

@@ -297,3 +297,4 @@ int unm_rxsync(struct unm_ring *r)
 {
 	return ring_sync(r, false);
 }
+
