@@ -297,4 +297,3 @@ int unm_rxsync(struct unm_ring *r)
 {
 	return ring_sync(r, false);
 }
-
