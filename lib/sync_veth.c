@@ -238,31 +238,32 @@ static void drop_link(struct veth_ring *vr)
 static int take_xdp(struct unm_ring *r, struct veth_ring *vr, const char *nic, size_t niclen,
 		    int sock)
 {
-	struct {
-		struct unm_bind_info bi;
-		struct unm_bind_ring br;
-		struct unm_bind_nic nic;
-		struct unm_nic_ring nr;
-	} b;
+	/* bind info, its one ring, then the NIC part with its one ring:
+	 * the layout unm_nic_info() reads */
+	const size_t bl = sizeof(struct unm_bind_info) + sizeof(struct unm_bind_ring);
+	const size_t nl = sizeof(struct unm_bind_nic) + sizeof(struct unm_nic_ring);
+	uint64_t buf[(sizeof(struct unm_bind_info) + sizeof(struct unm_bind_ring) +
+		      sizeof(struct unm_bind_nic) + sizeof(struct unm_nic_ring)) / 8 + 1];
+	struct unm_bind_info *bi = (struct unm_bind_info *)(void *)buf;
+	struct unm_bind_nic *bn = (struct unm_bind_nic *)(void *)((char *)buf + bl);
 	int fds[4] = { -1, -1, -1, sock }, err;
 
-	_Static_assert(offsetof(__typeof__(b), nic) ==
-		       sizeof(struct unm_bind_info) + sizeof(struct unm_bind_ring),
-		       "the NIC part follows the ring");
-	if (niclen < sizeof(b.nic) + sizeof(b.nr))
+	_Static_assert((sizeof(struct unm_bind_info) + sizeof(struct unm_bind_ring)) % 8 == 0,
+		       "the NIC part is aligned");
+	if (niclen < nl)
 		return -EPROTO;
-	memset(&b, 0, sizeof(b));
-	b.bi.kind = UNM_KIND_XDP;
-	b.bi.nrings = 1;
-	b.bi.buf_pool_ofs = (uint64_t)(r->bufs - r->port->map->base);
-	b.bi.buf_size = r->buf_size;
-	b.bi.buf_total = r->buf_total;
-	b.br.dir = r->dir;
-	b.br.ringid = r->id;
-	b.br.nslots = r->n;
-	memcpy(&b.nic, nic, sizeof(b.nic) + sizeof(b.nr));
-	b.nr.sock_fd = 3;
-	vr->x = unm_xdp_ring_open(r, r->port->map->base, &b.bi, sizeof(b), 0, fds, 4, &err);
+	memset(buf, 0, sizeof(buf));
+	bi->kind = UNM_KIND_XDP;
+	bi->nrings = 1;
+	bi->buf_pool_ofs = (uint64_t)(r->bufs - r->port->map->base);
+	bi->buf_size = r->buf_size;
+	bi->buf_total = r->buf_total;
+	bi->ring[0].dir = r->dir;
+	bi->ring[0].ringid = r->id;
+	bi->ring[0].nslots = r->n;
+	memcpy(bn, nic, nl);
+	bn->ring[0].sock_fd = 3;
+	vr->x = unm_xdp_ring_open(r, r->port->map->base, bi, bl + nl, 0, fds, 4, &err);
 	if (!vr->x)
 		return err;
 	vr->sock.fd = sock;

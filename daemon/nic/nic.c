@@ -547,7 +547,7 @@ static void port_describe(struct nic_port *np, struct unm_nic_info *ni)
 	ni->queues = np->nq;
 	ni->slots = np->nslots;
 	ni->rx_spares = np->q ? np->q[0].spare_n : 0;
-	ni->link = !np->peer || np->peer->peer != np ? UNM_NIC_LINK_NONE :
+	ni->link = !np->peer || np->peer->peer != np || np->peer->kept ? UNM_NIC_LINK_NONE :
 		   np->kept ? UNM_NIC_LINK_KEPT : UNM_NIC_LINK_PEER;
 	if (np->veth)
 		ni->link_drops = nic_veth_drops(np);

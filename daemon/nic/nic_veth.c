@@ -170,9 +170,16 @@ struct nic_port *nic_veth_peer(struct nic_port *np, uint32_t extra)
 	return NULL;
 }
 
-static bool linked(const struct nic_port *np)
+/* np and its peer point to each other (one may be kept) */
+static bool paired(const struct nic_port *np)
 {
 	return np->peer && np->peer->peer == np;
+}
+
+/* ... and both are open: the rings are linked */
+static bool linked(const struct nic_port *np)
+{
+	return paired(np) && !np->kept && !np->peer->kept;
 }
 
 /*
@@ -262,7 +269,7 @@ void nic_veth_bound(struct nic_port *np)
 {
 	if (!np->veth)
 		return;
-	if (np->peer && !linked(np)) {
+	if (np->peer && !paired(np)) {
 		/* the open chose np->peer: its first binding links them */
 		link_to(np->peer, np);
 	} else if (np->kept && np->port.nbind == 1 && np->peer) {
@@ -300,7 +307,7 @@ bool nic_veth_released(struct nic_port *np)
 
 	if (!np->veth || !q)
 		return true;
-	if (!linked(np)) {
+	if (!paired(np)) {
 		/* chosen by a REGISTER that failed: never linked */
 		np->peer = NULL;
 		return true;
