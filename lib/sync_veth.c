@@ -122,6 +122,10 @@ static int link_txsync(struct unm_ring *r, struct veth_ring *vr, struct unm_krin
 		uint32_t mine = LOAD_ONCE(ts->buf_idx), theirs = LOAD_ONCE(ps->buf_idx);
 		uint16_t len = LOAD_ONCE(ts->len), fl = LOAD_ONCE(ts->flags);
 
+		/* the peer's slots sit in the receiver's cache: ask early,
+		 * as sync_pipe.c does */
+		__builtin_prefetch(&peer->slot[pos + 16 < n ? pos + 16 : pos + 16 - n], 1);
+
 		if (__builtin_expect(mine < 2 || mine >= r->buf_total || len > r->buf_size, 0)) {
 			/* our application's bad slot: an empty frame, and
 			 * nobody's buffer changes hands */
@@ -414,8 +418,10 @@ static int veth_txsync(struct unm_ring *r, struct unm_kring *k, uint32_t head)
 {
 	struct veth_ring *vr = ring_state(r, k);
 
+	/* linked: the interface's state still counts (down, deleted), as
+	 * it does on AF_XDP: frames move, the sync reports the error */
 	if (__builtin_expect(vr->mode == UNM_VETH_M_LINK, 1))
-		return link_txsync(r, vr, k, head);
+		return link_txsync(r, vr, k, head) ?: unm_nic_state_err(r);
 	if (vr->mode == UNM_VETH_M_XDP)
 		return unm_xdp_ring_txsync(r, vr->x, k, head);
 	return unm_nic_state_err(r);	/* no sockets: nothing moves */
@@ -426,7 +432,7 @@ static int veth_rxsync(struct unm_ring *r, struct unm_kring *k, uint32_t head)
 	struct veth_ring *vr = ring_state(r, k);
 
 	if (__builtin_expect(vr->mode == UNM_VETH_M_LINK, 1))
-		return link_rxsync(r, vr, k, head);
+		return link_rxsync(r, vr, k, head) ?: unm_nic_state_err(r);
 	if (vr->mode == UNM_VETH_M_XDP)
 		return unm_xdp_ring_rxsync(r, vr->x, k, head);
 	return unm_nic_state_err(r);
