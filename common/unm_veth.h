@@ -94,7 +94,6 @@
 #define UNM_VETH_M_XDP    0u	/* AF_XDP sockets; value: the generation */
 #define UNM_VETH_M_LINK   1u	/* linked; value: the generation */
 #define UNM_VETH_M_NONE   2u	/* no sockets, no link */
-#define UNM_VETH_M_UNSET  3u	/* fresh ring: never switched */
 #define UNM_VETH_CURSOR   (1u << 29)	/* TX, linked: kx[2] is our position
 					 * in the peer's RX ring */
 
