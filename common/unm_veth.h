@@ -73,6 +73,13 @@
  *   pushed that A had not taken are in A's RX ring, none lost.
  *
  *   both ends closed: both ports go, as any interface's.
+ *
+ * Monitors.  Copy monitors (/r, /t) see a linked ring's frames as on
+ * AF_XDP.  A zero-copy monitor (/z) of a TX ring takes the buffers the
+ * ring reclaims, which, linked, are the receiver's old ones (the frames
+ * left with the push): so an end with a zero-copy monitor is not linked
+ * (both stay on AF_XDP); a /z monitor opened on an end already linked
+ * gets those buffers.
  */
 #ifndef UNM_VETH_H
 #define UNM_VETH_H

@@ -158,6 +158,14 @@ struct nic_port *nic_veth_peer(struct nic_port *np, uint32_t extra)
 		if (np->peer_nsid < 0 ? q->ns_dev != np->ns_dev || q->ns_ino != np->ns_ino :
 					nsid_of(q->nsfd) != np->peer_nsid)
 			continue;
+		if (nmd_mon_has_zcopy(&q->port)) {
+			/* a zero-copy monitor takes the buffers a TX ring
+			 * reclaims: once linked, those are the receiver's old
+			 * ones, not the frames sent (common/unm_veth.h) */
+			nmd_info("%s: the other end %s has a zero-copy monitor: through the "
+				 "kernel", np->ifname, q->ifname);
+			return NULL;
+		}
 		need = q->nq * (2 * q->nslots + nic_rx_spares(q->nslots, q->nq)) + extra;
 		if (q->nr->rg->buf_free < need) {
 			nmd_info("%s: the other end %s has no room for it in region %u (%u free "
