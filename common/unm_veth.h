@@ -35,7 +35,7 @@
  * so a scribbled hw_idx cannot lead it.  R's rxsync is the hardware-ring
  * protocol of lib/sync_hw.c: publish app_idx = head (release), kick T's
  * sleepers, tail = hw_idx.  Only whole packets are pushed (NS_MOREFRAG
- * chains stay together; a chain longer than the ring is dropped).  What
+ * chains stay together; a chain that fills the whole ring goes as it is).  What
  * the peer wrote (app_idx, its slots' buffer indices) is read once and
  * validated; every loop is bounded by n.
  *

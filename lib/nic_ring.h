@@ -102,7 +102,9 @@ static inline void unm_nic_arm(struct unm_port *p, bool on)
 		for (i = 0; i < p->nrings[d]; i++) {
 			struct unm_nic_sock *s = p->ring[d][i].priv;
 
-			if (!s || s->in_ep == on)
+			/* fd -1: a veth ring linked to its peer (sync_veth.c),
+			 * woken through the port's eventfds only */
+			if (!s || s->fd < 0 || s->in_ep == on)
 				continue;
 			if (on) {
 				ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
