@@ -74,6 +74,12 @@
  *
  *   both ends closed: both ports go, as any interface's.
  *
+ * Trust.  The two linked ends share a region, so they trust each other
+ * as two ends of a pipe do.  So ends are linked only when they were
+ * opened by one trust domain: the host, or one grant's holder (a pod,
+ * docs/containers.md), never across: a container shares memory with no
+ * port it was not given.  An end whose region is sealed is not linked.
+ *
  * Monitors.  Copy monitors (/r, /t) see a linked ring's frames as on
  * AF_XDP.  A zero-copy monitor (/z) of a TX ring takes the buffers the
  * ring reclaims, which, linked, are the receiver's old ones (the frames

@@ -748,7 +748,12 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 		nq = 1;	/* a packet socket has no queues */
 	np->nq = nq;
 	/* the other end of a veth pair open already: linked, in its region
-	 * and with its geometry (common/unm_veth.h); automatic mode only */
+	 * and with its geometry (common/unm_veth.h); automatic mode only,
+	 * and only to an end opened by the same trust domain (the host, or
+	 * one grant holder: a container shares memory with no port it was
+	 * not given) */
+	if (c->grant)
+		snprintf(np->holder, sizeof(np->holder), "%s", c->grant->holder);
 	if (!(reg->nr_flags & NR_UNM_NIC_MASK) && !def_mode && nic_veth_probe(np) == 0) {
 		struct nic_port *q = nic_veth_peer(np, reg->nr_extra_bufs);
 

@@ -123,6 +123,8 @@ struct nic_port {
 	struct nic_port *peer;	/* the other end's port, when linked (or
 				 * chosen by the open, linked by the bind) */
 	bool kept;		/* unbound, kept for its bound peer */
+	char holder[48];	/* opened through a grant: its holder; "" for
+				 * the host.  Only equal holders are linked */
 	uint32_t link_gen;	/* configuration generation of the rings */
 	/* link monitor (under nic_lock) */
 	int nl;			/* rtnetlink socket in the namespace */

@@ -152,6 +152,7 @@ struct nic_port *nic_veth_peer(struct nic_port *np, uint32_t extra)
 		uint32_t need;
 
 		if (!q->veth || q->ifindex != np->peer_ifindex || q->gone || q->peer ||
+		    strcmp(q->holder, np->holder) != 0 ||
 		    (q->port.nbind == 0 && !q->kept) || q->nq != np->nq || !q->nr ||
 		    q->nr->rg->sealed_for[0])
 			continue;
