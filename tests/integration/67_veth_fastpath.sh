@@ -22,7 +22,10 @@
 #      linked again: it first finds the frames A pushed into it while it
 #      was closed, then, after one gap, what A sends once linked again)
 #      and stops; A finishes its count;
-#   3. after everything exits, no XDP program is left on either end.
+#   3. B opened through a grant (a container's socket), A by the host: not
+#      linked (no shared region across trust domains), exact counts over
+#      AF_XDP;
+#   4. after everything exits, no XDP program is left on either end.
 # Needs root; skips (77) otherwise.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/nic_lib.sh"
@@ -112,7 +115,7 @@ bg ip netns exec "$NS_A" timeout 60 "$PG" -i "netmap:$IA" -f txseq -n "$M" -l 60
 txp=$!
 sleep 2
 kb0=$(kcount "$NS_B" "$IB"); sleep 1; kb1=$(kcount "$NS_B" "$IB")
-if [ $((kb1 - kb0)) -gt 10000 ]; then
+if [ $((kb1 - kb0)) -gt 1000 ]; then
 	ok "2: one end open: through the kernel ($IB +$((kb1 - kb0)) in 1 s)"
 else
 	bad "2: one end open, but $IB counted only $((kb1 - kb0)) frames in 1 s"
@@ -133,7 +136,7 @@ rx_round() {	# label
 	kill -INT "$rp"
 	wait_pid "$rp" 10 || bad "2.$label: receiver did not stop"
 	got=$(sed -n 's/^Received \([0-9]*\) packets.*/\1/p' "$tmp/rx.$label")
-	if [ -n "$got" ] && [ "$got" -gt 100000 ]; then
+	if [ -n "$got" ] && [ "$got" -gt 10000 ]; then
 		ok "2.$label: received $got while linked"
 	else
 		bad "2.$label: received '${got:-nothing}'"; tail -n 5 "$tmp/rx.$label"
@@ -153,7 +156,7 @@ rx_round() {	# label
 	fi
 	sleep 1
 	ks0=$(kcount "$NS_B" "$IB"); sleep 1; ks1=$(kcount "$NS_B" "$IB")
-	if [ $((ks1 - ks0)) -gt 10000 ]; then
+	if [ $((ks1 - ks0)) -gt 1000 ]; then
 		ok "2.$label: closed: through the kernel again ($IB +$((ks1 - ks0)) in 1 s)"
 	else
 		bad "2.$label: closed, but $IB counted only $((ks1 - ks0)) frames in 1 s"
@@ -171,7 +174,36 @@ grep -q "^Sent $M packets" "$tmp/tx2" && ok "2: sender sent its $M" ||
 	{ bad "2: sender summary"; tail -n 5 "$tmp/tx2"; }
 grep "^Veth:" "$tmp/tx2" || true
 
-# ------------------------------------------------------------- 3. clean exit
+# ------------------------------------------- 3. not across trust domains
+# B opened through a grant (a container's socket), A by the host: the two
+# must not share a region, so they stay on AF_XDP (exact counts at a
+# modest rate, as 52_nic_pktgen)
+G=$tmp/grant
+mkdir -m 755 "$G"
+if "${BUILD:-build}/nm-grant" -n -p "$IB" -H "uvfpod$sfx" "$G/pod.sock"; then
+	m0=$(logmark)
+	K=20000
+	bg ip netns exec "$NS_B" env UNETMAP_SOCKET="$G/pod.sock" UNETMAP_NETMAPD=/nonexistent \
+		timeout 30 "$PG" -i "netmap:$IB" -f rx -n "$K" -w 1 >"$tmp/rx4" 2>&1
+	rxp=$!
+	wait_for "$tmp/rx4" "Ready|receiver_body|Receiving" 10 || true
+	sleep 0.5
+	ip netns exec "$NS_A" timeout 30 "$PG" -i "netmap:$IA" -f tx -n "$K" -l 60 -R 25000 \
+		-w 1 >"$tmp/tx4" 2>&1
+	wait_pid "$rxp" 30 || bad "3: receiver did not finish"
+	grep -q "^Received $K packets" "$tmp/rx4" && ok "3: pod end received exactly $K" ||
+		{ bad "3: pod end's summary"; tail -n 5 "$tmp/rx4"; }
+	if logsince "$m0" | grep -q "linked"; then
+		bad "3: a pod's end was linked to the host's"; logsince "$m0" | grep linked
+	else
+		ok "3: a pod's end and the host's stay on AF_XDP (not linked)"
+	fi
+	"${BUILD:-build}/nm-grant" -r "$G/pod.sock" 2>/dev/null
+else
+	bad "3: cannot grant a socket"
+fi
+
+# ------------------------------------------------------------- 4. clean exit
 for x in "$NS_A $IA" "$NS_B $IB"; do
 	set -- $x
 	t=0
