@@ -79,6 +79,12 @@ static void kick_peer(struct veth_ring *vr, _Atomic uint32_t *flag)
  * only, swapping buffers: each of our slots gets the peer's free slot's
  * buffer.  kx[2] is our position in the peer ring.
  */
+/* x86: PREFETCHW, so that the peer's slot line comes in owned, ready for
+ * the store that follows the load (a plain prefetch brings it shared,
+ * and the store asks for it a second time) */
+#if defined(__x86_64__)
+__attribute__((target("prfchw")))
+#endif
 static int link_txsync(struct unm_ring *r, struct veth_ring *vr, struct unm_kring *k,
 		       uint32_t head)
 {
