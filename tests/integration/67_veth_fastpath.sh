@@ -126,6 +126,8 @@ rx_round() {	# label
 	bg ip netns exec "$NS_B" timeout 30 "$PG" -i "netmap:$IB" -f rxseq -w 1 \
 		>"$tmp/rx.$label" 2>&1
 	rp=$!
+	# a loaded machine may take seconds to start it
+	wait_for "$tmp/rx.$label" "Ready" 15 || bad "2.$label: receiver did not start"
 	sleep 2
 	ks0=$(kcount "$NS_B" "$IB"); sleep 1; ks1=$(kcount "$NS_B" "$IB")
 	if [ $((ks1 - ks0)) -lt 100 ]; then
