@@ -11,7 +11,8 @@
 #   make bench           benchmarks, results in bench/RESULTS.md,
 #                        bench/vale-results.md, bench/vale-modules-results.md,
 #                        bench/xdp-results.md, bench/nfv-results.md,
-#                        bench/monitor-results.md and bench/vm-results.md
+#                        bench/monitor-results.md, bench/vm-results.md and
+#                        bench/vhost-vale-results.md
 #   make demo            live demo: packets over a pipe between two processes
 #   make demo-vm         the same through a filter in a QEMU guest (passthrough)
 #   make guest           static netmapd, tools and test programs for VM
@@ -220,6 +221,7 @@ bench: all
 	BUILD=$(BUILD) bench/nfv.sh --out bench/nfv-results.md
 	BUILD=$(BUILD) bench/monitor.sh --out bench/monitor-results.md
 	BUILD=$(BUILD) bench/vm.sh --out bench/vm-results.md
+	BUILD=$(BUILD) bench/vhost-vale.sh --out bench/vhost-vale-results.md
 
 demo: all
 	scripts/demo.sh $(BUILD)

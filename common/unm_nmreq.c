@@ -9,6 +9,7 @@
 #include "unm_vale.h"
 #include "unm_veth.h"
 #include "unm_vm.h"
+#include "unm_vxlan.h"
 
 int unm_nmreq_body_size(uint16_t t)
 {
@@ -33,8 +34,10 @@ int unm_nmreq_body_size(uint16_t t)
 	case UNM_REQ_PORT_SEAL:			return sizeof(struct unm_port_seal);
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
+	case UNM_REQ_VALE_VHOST:		return sizeof(struct unm_vale_vhost);
 	case UNM_REQ_NIC_INFO:			return sizeof(struct unm_nic_info);
 	case UNM_REQ_VETH_LINK:			return sizeof(struct unm_veth_link);
+	case UNM_REQ_VXLAN_STATS:		return sizeof(struct unm_vxlan_stats);
 	case UNM_REQ_MON_STATS:			return sizeof(struct unm_mon_stats);
 	case UNM_REQ_MON_TARGETS:		return sizeof(struct unm_mon_targets);
 	case UNM_REQ_VM_EXPORT:			return sizeof(struct unm_vm_export);

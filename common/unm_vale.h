@@ -109,6 +109,56 @@ struct unm_grant {
 _Static_assert(sizeof(struct unm_grant) % 8 == 0, "request bodies are 8-byte multiples");
 
 /*
+ * UNM_REQ_VALE_VHOST - VM ports: a switch port whose frames are those of a
+ * QEMU guest's virtio-net NIC, served over a vhost-user socket by netmapd
+ * (vale-ctl -n valeX:vm1 --vhost-user PATH; docs/vhost-user.md).  nr_name
+ * is the port's full name, "valeX:Y".
+ *
+ *  op UNM_VHOST_CREATE: create the port in its switch and serve `path`:
+ *	listening there (QEMU connects: -chardev socket,path=PATH), or with
+ *	UNM_VHOST_CLIENT connecting to QEMU's socket and reconnecting
+ *	whenever it goes.  features: the virtio features to offer, within
+ *	what netmapd can (0: all of them); the offer is written back.  The
+ *	port stays until VALE_DELIF of its name (vale-ctl -r), whatever the
+ *	guest or QEMU do; it cannot be opened by applications.
+ *  op UNM_VHOST_INFO: describe an existing VM port (every field out).
+ *
+ * Errors: EINVAL bad name, op, flags, path or features; EEXIST the port
+ * exists; EADDRINUSE a live server owns path; ENXIO (INFO) no such VM
+ * port; EOPNOTSUPP netmapd runs without an event loop; ENOMEM; the errno
+ * of socket/bind/listen.
+ */
+#define UNM_REQ_VALE_VHOST	0x7e20
+
+#define UNM_VHOST_CREATE	1
+#define UNM_VHOST_INFO		2
+
+#define UNM_VHOST_CLIENT	0x1u	/* flags: connect to QEMU's socket */
+
+/* state bits (INFO) */
+#define UNM_VHOST_CONNECTED	0x1u	/* a QEMU is connected */
+#define UNM_VHOST_RUNNING	0x2u	/* both queues started and enabled:
+					 * frames flow */
+#define UNM_VHOST_BROKEN	0x4u	/* the guest broke a queue; stopped
+					 * until it resets the device */
+
+struct unm_vale_vhost {
+	uint32_t op;		/* UNM_VHOST_CREATE or UNM_VHOST_INFO */
+	uint32_t flags;		/* UNM_VHOST_CLIENT (INFO: as created) */
+	char path[108];		/* the socket (INFO: out) */
+	uint32_t state;		/* out: UNM_VHOST_* state bits */
+	uint64_t features;	/* CREATE in/out, INFO out: offered */
+	uint64_t negotiated;	/* out: features the guest acked */
+	uint64_t connections;	/* out: QEMU connections served so far */
+	uint64_t breaks;	/* out: times the guest broke the device */
+	uint64_t bad_msgs;	/* out: connections closed for bad messages */
+	uint16_t mtu;		/* out: MTU QEMU announced (host_mtu), 0 */
+	uint16_t pad[3];
+};
+
+_Static_assert(sizeof(struct unm_vale_vhost) % 8 == 0, "request bodies are 8-byte multiples");
+
+/*
  * UNM_REQ_VALE_MODULE - the forwarding logic of switch nr_name ("vale0",
  * or any "vale0:port"): load a module into it, go back to the built-in
  * learning bridge, or ask what runs and its verdict counters

@@ -61,6 +61,11 @@ int nmd_grant_check(const struct nmd_client *c, struct nmd_req *r)
 				     g->holder);
 			return 0;	/* in the client's own network namespace */
 		}
+		/* a tunnel sends and receives on the host's network, with
+		 * netmapd's privileges: never through a grant */
+		if (nmd_kind_of(name, reg) == &nmd_vxlan_ops)
+			FAIL(r, EPERM, "this socket (granted to %s) cannot open VXLAN ports",
+			     g->holder);
 		break;
 	}
 	case UNM_REQ_NIC_INFO:

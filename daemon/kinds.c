@@ -15,6 +15,8 @@ static const struct nmd_port_ops *const kinds[] = {
 				 * under their host names (x}1 too) */
 	&nmd_pipe_ops,		/* NAME{ID, NAME}ID */
 	&nmd_nullsink_ops,	/* null:NAME */
+	&nmd_vhost_ops,		/* VM ports (valeX:Y): refused, not openable */
+	&nmd_vxlan_ops,		/* vxlan:REMOTE:VNI[:PORT[:LPORT]] */
 	&nmd_vale_ops,		/* valeX:Y, persistent VALE ports */
 	&nmd_nic_ops,		/* anything else: netmap:IFNAME */
 };

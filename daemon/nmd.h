@@ -209,7 +209,10 @@ void nmd_ring_unbound(struct nmd_port *p, struct nmd_ring *r);
 
 /* The kinds (pipe/, null/, vale/, nic/, monitor/) */
 extern const struct nmd_port_ops nmd_pipe_ops, nmd_null_ops, nmd_nullsink_ops,
-	nmd_vale_ops, nmd_nic_ops, nmd_monitor_ops;
+	nmd_vale_ops, nmd_nic_ops, nmd_monitor_ops, nmd_vxlan_ops;
+
+/* vxlan/: UNM_REQ_VXLAN_STATS (unm_vxlan.h) */
+int nmd_vxlan_request(struct nmd_client *c, struct nmd_req *r);
 
 /* pipes: name is "<parent>{<id>" or "<parent>}<id>" */
 int nmd_pipe_count(void);
@@ -227,9 +230,11 @@ struct nmd_binding {
 
 struct nmd_grant;
 
-/* what the server's epoll items point to: a client, or a grant's socket */
+/* what the server's epoll items point to: a client, a grant's socket, or
+ * another module's descriptor (struct nmd_watch) */
 #define NMD_EP_CLIENT 0
 #define NMD_EP_GRANT  1
+#define NMD_EP_WATCH  2
 
 struct nmd_client {
 	uint8_t ep_type;	/* NMD_EP_CLIENT */
@@ -291,6 +296,28 @@ int nmd_vale_config(struct nmd_client *c, void *payload, size_t len, char *msg, 
 bool nmd_vale_busy(void);	/* switches or persistent ports exist */
 void nmd_vale_fini(void);
 
+/* VM ports: switch ports whose frames are a QEMU guest's (vale-ctl -n
+ * valeX:Y --vhost-user PATH).  vm/vhost_port.c owns the vhost-user
+ * device and the port's life; vale.c the switch side. */
+struct nmd_vu_dev;
+/* the switch side: port `name` in its switch, its data path the device's;
+ * NULL with *err and msg on failure (EINVAL, EEXIST, ENOMEM) */
+struct nmd_port *nmd_vale_vm_new(const char *name, struct nmd_vu_dev *dev, char *msg,
+				 size_t msglen, int *err);
+/* out of the switch and freed; the device is no longer used after it */
+void nmd_vale_vm_del(struct nmd_port *p);
+/* the device's pause/resume hooks (vm/vhost_user.h) */
+void nmd_vale_vm_pause(struct nmd_port *p);
+void nmd_vale_vm_resume(struct nmd_port *p);
+/* vm/vhost_port.c: UNM_REQ_VALE_VHOST (common/unm_vale.h) */
+int nmd_vhost_request(struct nmd_client *c, struct nmd_req *r);
+/* VALE_DELIF of a VM port: 0 or -errno, reason in msg */
+int nmd_vhost_delete(const char *name, char *msg, size_t msglen);
+/* netmapd stops: every VM port goes */
+void nmd_vhost_fini(void);
+/* the kind that claims VM port names (they cannot be opened) */
+extern const struct nmd_port_ops nmd_vhost_ops;
+
 /* ---- network interfaces: netmap:IFNAME (nic/; design in nic.h) ---- */
 
 struct nmd_nic_opts {
@@ -321,6 +348,9 @@ int nmd_nic_request(struct nmd_client *c, struct nmd_req *r);
  * attached interface's frames enter by; its index in *idx */
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
 				   int *err);
+/* the same with ring geometry (nr_*_rings, nr_*_slots; 0: default) */
+struct nmd_port *nmd_vale_nic_hold_reg(const char *name, const struct nmreq_register *reg,
+				       uint32_t *idx, char *msg, size_t msglen, int *err);
 
 /* ---- monitors (monitor/monitor.c; design in unm_mon.h) ---- */
 
@@ -349,16 +379,6 @@ extern const struct nmd_port_ops nmd_guest_ops;
 void nmd_guest_fini(void);
 
 /* ---- server (server.c) ---- */
-/* A descriptor another module wants served by the control thread: cb runs
- * there, between requests, while fd is readable (level-triggered).  After
- * nmd_server_unwatch() returns, cb is not called again, even for an event
- * of the batch being handled, and w may be freed. */
-struct nmd_watch {
-	int fd;
-	void (*cb)(struct nmd_watch *w);
-};
-int nmd_server_watch(struct nmd_watch *w);
-void nmd_server_unwatch(struct nmd_watch *w);
 int nmd_server_listen(const char *path, int *lockfd);
 int nmd_server_loop(int lfd, int idle_exit_sec);
 void nmd_reap_hangups(void);
@@ -391,6 +411,21 @@ bool nmd_server_has_loop(void);
 int nmd_server_watch_grant(struct nmd_grant *g);
 void nmd_server_unwatch_grant(struct nmd_grant *g);
 void nmd_server_drop_grant_clients(const struct nmd_grant *g);
+/*
+ * Watches: a descriptor another module wants served by the control
+ * thread (a VM port's vhost-user sockets, a VM export's ivshmem server), so that what its callback does
+ * to ports never races a request.  cb runs between requests while fd is
+ * readable (level-triggered).  After nmd_server_unwatch() returns, cb
+ * is not called again, even for an event of the batch being handled, and
+ * w may be freed.  -ENOTCONN when there is no event loop (the fuzzer).
+ */
+struct nmd_watch {
+	uint8_t ep_type;		/* NMD_EP_WATCH (set by the server) */
+	int fd;
+	void (*cb)(struct nmd_watch *w);
+};
+int nmd_server_watch(struct nmd_watch *w);
+void nmd_server_unwatch(struct nmd_watch *w);
 /* the holder of the client whose request runs now (NULL: not a grant's) */
 const char *nmd_current_holder(void);
 extern volatile int nmd_stop;

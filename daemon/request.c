@@ -17,6 +17,7 @@
 #include "unm_mon.h"
 #include "unm_vale.h"
 #include "unm_vm.h"
+#include "unm_vxlan.h"
 
 /* netmap's bound for a VALE port's extra buffers (128 x 4096), for every
  * port here: linking them touches every buffer (1 GB at 2 KB each), so
@@ -563,9 +564,13 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case UNM_REQ_GRANT:
 	case UNM_REQ_REVOKE:
 		return nmd_grant_request(c, r);
+	case UNM_REQ_VALE_VHOST:
+		return nmd_vhost_request(c, r);
 	case UNM_REQ_NIC_INFO:
 	case UNM_REQ_VETH_LINK:
 		return nmd_nic_request(c, r);
+	case UNM_REQ_VXLAN_STATS:
+		return nmd_vxlan_request(c, r);
 	case UNM_REQ_MON_STATS:
 	case UNM_REQ_MON_TARGETS:
 		return nmd_mon_request(c, r);

@@ -197,8 +197,6 @@ void nmd_reap_hangups(void)
 	for (i = 0; i < n; i++) {
 		struct nmd_client *c = evs[i].data.ptr;
 
-		if ((uintptr_t)c & 1)
-			continue;	/* a watch: the loop serves it */
 		if (c && c->ep_type == NMD_EP_CLIENT && c != serving && !c->dead &&
 		    (evs[i].events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
 			client_drop(the_ep, c, NULL);
@@ -281,6 +279,13 @@ bool nmd_server_has_loop(void)
 	return the_ep >= 0;
 }
 
+/* What an event of a watch that went away points to: nothing happens. */
+static void watch_gone(struct nmd_watch *w)
+{
+	(void)w;
+}
+static struct nmd_watch gone_watch = { .ep_type = NMD_EP_WATCH, .fd = -1, .cb = watch_gone };
+
 int nmd_server_watch_grant(struct nmd_grant *g)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = g };
@@ -297,11 +302,11 @@ void nmd_server_unwatch_grant(struct nmd_grant *g)
 	if (the_ep < 0)
 		return;
 	epoll_ctl(the_ep, EPOLL_CTL_DEL, g->lfd, NULL);
-	/* g is freed once we return: forget its pending events of this
-	 * batch (a tagged NULL, which the loop skips) */
+	/* g is freed once we return: its pending events in the batch
+	 * being handled now lead nowhere */
 	for (i = 0; i < batch_n; i++)
 		if (batch[i].data.ptr == g)
-			batch[i].data.ptr = (void *)(uintptr_t)1;
+			batch[i].data.ptr = &gone_watch;
 }
 
 void nmd_server_drop_grant_clients(const struct nmd_grant *g)
@@ -317,6 +322,30 @@ void nmd_server_drop_grant_clients(const struct nmd_grant *g)
 			nmd_binding_revoke(c->bind);
 		client_drop(the_ep, c, "its grant was revoked");
 	}
+}
+
+int nmd_server_watch(struct nmd_watch *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+	if (the_ep < 0)
+		return -ENOTCONN;	/* no event loop (the fuzzer) */
+	w->ep_type = NMD_EP_WATCH;
+	return epoll_ctl(the_ep, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
+void nmd_server_unwatch(struct nmd_watch *w)
+{
+	int i;
+
+	if (the_ep < 0)
+		return;
+	epoll_ctl(the_ep, EPOLL_CTL_DEL, w->fd, NULL);
+	/* w may be freed once we return: its pending events in the batch
+	 * being handled now lead nowhere */
+	for (i = 0; i < batch_n; i++)
+		if (batch[i].data.ptr == w)
+			batch[i].data.ptr = &gone_watch;
 }
 
 /* lfd: the main socket (g NULL) or a grant's */
@@ -568,37 +597,6 @@ static bool idle(void)
 	       !nmd_vm_busy();
 }
 
-/*
- * Watches: descriptors of other modules (the ivshmem servers of VM
- * exports) served by this thread, so that what their callbacks do to
- * ports and regions never races a request.  Their epoll data is the
- * watch's address with the low bit set (clients' are plain pointers).
- */
-int nmd_server_watch(struct nmd_watch *w)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-
-	if (the_ep < 0)
-		return -ENOTCONN;
-	ev.data.ptr = (void *)((uintptr_t)w | 1);
-	return epoll_ctl(the_ep, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
-}
-
-void nmd_server_unwatch(struct nmd_watch *w)
-{
-	void *tag = (void *)((uintptr_t)w | 1);
-	int i;
-
-	if (the_ep < 0)
-		return;
-	epoll_ctl(the_ep, EPOLL_CTL_DEL, w->fd, NULL);
-	/* the watch may be freed once we return: forget its pending events
-	 * (a tagged NULL, which the loop skips) */
-	for (i = 0; i < batch_n; i++)
-		if (batch[i].data.ptr == tag)
-			batch[i].data.ptr = (void *)(uintptr_t)1;
-}
-
 int nmd_server_loop(int lfd, int idle_exit_sec)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL }, evs[64];
@@ -629,16 +627,13 @@ int nmd_server_loop(int lfd, int idle_exit_sec)
 		for (i = 0; i < n; i++) {
 			struct nmd_client *c = evs[i].data.ptr;
 
-			if ((uintptr_t)c & 1) {
-				struct nmd_watch *w = (void *)((uintptr_t)c & ~(uintptr_t)1);
-
-				if (w)		/* NULL: it went away (unwatch) */
-					w->cb(w);
-			} else if (!c) {
+			if (!c) {
 				client_accept(ep, lfd, NULL);
 			} else if (c->ep_type == NMD_EP_GRANT) {
 				client_accept(ep, ((struct nmd_grant *)(void *)c)->lfd,
 					      (struct nmd_grant *)(void *)c);
+			} else if (c->ep_type == NMD_EP_WATCH) {
+				((struct nmd_watch *)(void *)c)->cb((struct nmd_watch *)(void *)c);
 			} else if (!c->dead) {
 				client_serve(ep, c);
 			}

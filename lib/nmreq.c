@@ -127,6 +127,8 @@ nmreq_header_init(struct nmreq_header *hdr, uint16_t reqtype, void *body)
  * "vale" takes an optional switch identifier and the whole "valeX:port"
  * string is the name.  "null" is unetmap's own: "null:NAME" names a null
  * port (a TX sink and RX source), and the whole string is the name.
+ * "vxlan" is unetmap's too: "vxlan:REMOTE:VNI[:PORT[:LPORT]]" names a
+ * VXLAN tunnel port (common/unm_vxlan.h), the whole string being the name.
  */
 struct unm_nmreq_subsys {
 	const char *prefix;
@@ -139,7 +141,16 @@ static const struct unm_nmreq_subsys unm_nmreq_subsystems[] = {
 	{ "netmap", sizeof("netmap") - 1, 0, 0 },
 	{ NM_BDG_NAME, sizeof(NM_BDG_NAME) - 1, 1, 1 },
 	{ "null", sizeof("null") - 1, 1, 0 },
+	{ "vxlan", sizeof("vxlan") - 1, 1, 0 },
 };
+
+/* A tunnel's name, alone ("vxlan:" subsystem) or as a switch port
+ * ("vale0:vxlan:..."), has an address and numbers joined by ':'. */
+static int
+unm_nmreq_is_tunnelchar(char c)
+{
+	return (c >= '0' && c <= '9') || c == '.' || c == ':';
+}
 
 /*
  * nmreq_header_decode - extract the port name of a portspec
@@ -219,7 +230,12 @@ nmreq_header_decode(const char **pspec, struct nmreq_header *hdr,
 		nmctx_ferror(ctx, "%.200s: invalid empty port name", spec);
 		goto fail;
 	}
-	bad = unm_nmreq_find_bad(vpname, base_end, unm_nmreq_is_portchar);
+	if (strncmp(sub->prefix, "vxlan", 5) == 0)
+		bad = unm_nmreq_find_bad(vpname, base_end, unm_nmreq_is_tunnelchar);
+	else if (sub->has_id && strncmp(vpname, "vxlan:", 6) == 0)
+		bad = unm_nmreq_find_bad(vpname + 6, base_end, unm_nmreq_is_tunnelchar);
+	else
+		bad = unm_nmreq_find_bad(vpname, base_end, unm_nmreq_is_portchar);
 	if (bad != NULL) {
 		nmctx_ferror(ctx, "%.200s: invalid character '%c' in port name",
 		    spec, *bad);

@@ -16,13 +16,15 @@ set -euo pipefail
 # NFV tools: libpcap-dev (nm-dump writes pcap and compiles BPF filters),
 # tcpdump and tshark (tests read the captures back; tshark brings editcap,
 # which makes microsecond pcap files for the nmreplay test), jq (parses
-# nm-lb's JSON statistics in its test);
+# nm-lb's JSON statistics and unetmap-cni's results in their tests);
+# CNI: containernetworking-plugins (host-local, the IPAM plugin
+# tests/integration/37_cni.sh delegates to from unetmap-cni);
 # fuzzing (make fuzz): libclang-rt-14-dev (clang's libFuzzer runtime);
 # benchmarks: valgrind (bench/monitor.sh counts the instructions a sync
 # costs with callgrind: exact where a shared host makes timings drift),
 # dpdk-dev (dpdk-testpmd, the DPDK peers: memif in bench/run.sh, virtio-net
 # on the vhost PMD in bench/vm.sh)
-PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod libpcap-dev tcpdump tshark jq libclang-rt-14-dev valgrind dpdk-dev"
+PACKAGES="build-essential clang pkg-config libxdp-dev libbpf-dev bc iproute2 strace procps util-linux ethtool iputils-ping netcat-openbsd qemu-system-x86 busybox-static cpio kmod libpcap-dev tcpdump tshark jq containernetworking-plugins libclang-rt-14-dev valgrind dpdk-dev"
 if [ "${1:-}" = --list ]; then
 	echo "$PACKAGES"
 	exit 0

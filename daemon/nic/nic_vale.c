@@ -20,6 +20,11 @@
  * dies on its own is reported in the log; its port stays in the switch
  * (silent) until the detach, like a NIC whose link went down.
  *
+ * A VXLAN tunnel (vale-ctl -a valeX:vxlan:10.0.0.2:42) is attached the
+ * same way: nm-bridge between the tunnel port vxlan:10.0.0.2:42/x (which
+ * netmapd serves, daemon/vxlan/) and the switch port of the whole name,
+ * run in netmapd's own namespace, where the tunnel's socket lives.
+ *
  * A persistent VALE port attached to a second switch is served the same
  * way.  netmap wraps the port (a "bwrap", as for a NIC): frames switch A
  * delivers to v0's RX rings enter switch B as sent by port valeB:v0, and
@@ -51,10 +56,12 @@
 #include <linux/close_range.h>
 
 #include "nic.h"
+#include "unm_vxlan.h"
 
 struct nic_attach {
 	char name[NETMAP_REQ_IFNAMSIZ];	/* "vale0:eth0" */
-	char ifname[IFNAMSIZ];
+	char ifname[NETMAP_REQ_IFNAMSIZ];	/* interface, persistent port or
+						 * tunnel ("vxlan:...") */
 	dev_t ns_dev;
 	ino_t ns_ino;
 	struct nmd_port *vport;		/* held switch port */
@@ -103,12 +110,12 @@ bool nic_vale_lookup(const char *name, struct stat *ns, char *ifname)
 {
 	const struct nic_attach *a = attach_find(name);
 
-	if (!a || a->wrap)
+	if (!a || a->wrap || strncmp(a->ifname, UNM_VXLAN_PREFIX, strlen(UNM_VXLAN_PREFIX)) == 0)
 		return false;
 	memset(ns, 0, sizeof(*ns));
 	ns->st_dev = a->ns_dev;
 	ns->st_ino = a->ns_ino;
-	snprintf(ifname, IFNAMSIZ, "%s", a->ifname);
+	snprintf(ifname, IFNAMSIZ, "%.*s", IFNAMSIZ - 1, a->ifname);
 	return true;
 }
 
@@ -159,7 +166,10 @@ static pid_t spawn(const char *bridge, int nsfd, const char *ifname, const char 
 	size_t n = 0, k = 0;
 	pid_t pid;
 
-	snprintf(nic, sizeof(nic), "netmap:%s/x", ifname);
+	if (strncmp(ifname, UNM_VXLAN_PREFIX, strlen(UNM_VXLAN_PREFIX)) == 0)
+		snprintf(nic, sizeof(nic), "%s/x", ifname);	/* a tunnel */
+	else
+		snprintf(nic, sizeof(nic), "netmap:%s/x", ifname);
 	snprintf(vp, sizeof(vp), "%s/x", vname);
 	snprintf(sockenv, sizeof(sockenv), "UNETMAP_SOCKET=%s", sock_path);
 	while (environ[n])
@@ -202,6 +212,71 @@ static pid_t spawn(const char *bridge, int nsfd, const char *ifname, const char 
 	return pid;
 }
 
+#define VXLAN_SWITCH_SLOTS 4096u
+
+/* VALE_ATTACH of "valeX:vxlan:...": a tunnel into the switch. */
+static int vxlan_attach(struct nmd_req *r, const char *tname)
+{
+	struct nmreq_vale_attach *va = r->body;
+	const char *name = r->msg->hdr.nr_name;
+	struct nmreq_register reg;
+	char bridge[PATH_MAX];
+	struct nic_attach *a;
+	uint32_t idx = 0;
+	int err;
+	pid_t pid;
+
+	for (a = attaches; a; a = a->next) {
+		if (strcmp(a->ifname, tname) == 0) {
+			snprintf(r->msg_text, sizeof(r->msg_text), "%s is already attached (%s)",
+				 tname, a->name);
+			return -EBUSY;
+		}
+	}
+	if (nmd_named_find(tname)) {
+		snprintf(r->msg_text, sizeof(r->msg_text), "%s is in use by netmap clients", tname);
+		return -EBUSY;
+	}
+	err = find_bridge(bridge, sizeof(bridge));
+	if (err) {
+		snprintf(r->msg_text, sizeof(r->msg_text), "%s: cannot find nm-bridge (beside "
+			 "netmapd, ../bin, or $UNETMAP_NM_BRIDGE)", name);
+		return -ENOENT;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	/* The switch never holds a sender back: what it delivers to this
+	 * port while the forwarder is not scheduled must fit its RX ring,
+	 * or is lost.  4096 slots (6 MB of buffers more than the default
+	 * 1024) are 400 ms at 10 kpps, for a port that carries everything
+	 * a host sends to the other. */
+	memset(&reg, 0, sizeof(reg));
+	reg.nr_tx_slots = reg.nr_rx_slots = VXLAN_SWITCH_SLOTS;
+	a->vport = nmd_vale_nic_hold_reg(name, &reg, &idx, r->msg_text, sizeof(r->msg_text),
+					 &err);
+	if (!a->vport) {
+		free(a);
+		return err ? err : -EINVAL;
+	}
+	pid = spawn(bridge, -1, tname, name);
+	if (pid < 0) {
+		nmd_vale_parent_drop(a->vport);
+		free(a);
+		snprintf(r->msg_text, sizeof(r->msg_text), "%s: fork: %s", name, strerror((int)-pid));
+		return (int)pid;
+	}
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	snprintf(a->ifname, sizeof(a->ifname), "%s", tname);
+	a->helper = pid;
+	a->next = attaches;
+	attaches = a;
+	va->port_index = idx;
+	nmd_info("%s: tunnel %s attached (index %u), forwarder pid %d", name, tname, idx,
+		 (int)pid);
+	return 0;
+}
+
 int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r)
 {
 	struct nmreq_vale_attach *va = r->body;
@@ -214,9 +289,9 @@ int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r)
 	int nsfd, err, exists;
 	pid_t pid;
 
+	reap();
 	if (nmd_nic_disabled(r->msg_text, sizeof(r->msg_text)))
 		return -ENXIO;
-	reap();
 	if (va->reg.nr_mode == NR_REG_NIC_SW) {
 		snprintf(r->msg_text, sizeof(r->msg_text), "%s: attaching the host stack (-h) is "
 			 "not supported (no faithful equivalent of host rings)", name);
@@ -227,6 +302,8 @@ int nmd_nic_vale_attach(struct nmd_client *c, struct nmd_req *r)
 			 name, va->reg.nr_mode);
 		return -EINVAL;
 	}
+	if (strncmp(ifname, UNM_VXLAN_PREFIX, strlen(UNM_VXLAN_PREFIX)) == 0)
+		return vxlan_attach(r, ifname);
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->pid);
 	nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0 || fstat(nsfd, &st) < 0) {

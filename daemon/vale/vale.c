@@ -19,12 +19,19 @@
  * Attaching network interfaces (NICs) to a switch: VALE_ATTACH of a name
  * that is no VALE port goes to nic_vale.c (a forwarder process between
  * the interface and the switch port held here by nmd_vale_nic_hold()).
+ *  - A VM port ("valeX:vm1", vale-ctl -n ... --vhost-user) is a switch
+ *    port whose rings are a QEMU guest's virtqueues, served by a
+ *    vhost-user device (vm/vhost_port.c owns it; nmd_vale_vm_new() here
+ *    makes the switch side).  It has no netmap rings: it cannot be
+ *    opened, and nothing can be built on its name.  It stays until
+ *    VALE_DELIF (vale-ctl -r).
  *
  * Limits (netmap's in brackets): 256 switches [8], 4096 ports per switch
  * [252], 16 rings per direction, 4096 slots per ring, defaults 1 and 1024.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +41,8 @@
 
 #include "vale.h"
 #include "unm_vale.h"
+#include "vm/vhost_user.h"
+#include "unm_vxlan.h"
 
 #define FAIL(r, e, ...) do { snprintf((r)->msg_text, sizeof((r)->msg_text), __VA_ARGS__); \
 	return -(e); } while (0)
@@ -56,6 +65,27 @@ static int name_split(const char *name, char *sw, char *port)
 		return -EINVAL;
 	sl = (size_t)(c - name);
 	pl = strlen(c + 1);
+	/*
+	 * A VXLAN tunnel attached to the switch (vale-ctl -a
+	 * valeX:vxlan:10.0.0.2:42): the port bears the tunnel's name, which
+	 * is longer than a VALE port name and has colons.  Its "port name"
+	 * for the lookups below is the prefix alone, which no persistent
+	 * port or interface can be (they have no ':'); the whole name
+	 * (< NETMAP_REQ_IFNAMSIZ, the request's own limit) is what the
+	 * switch keeps.  vxlan.c checks the rest when the tunnel opens.
+	 */
+	if (sl < VALE_NAMSIZ && strncmp(c + 1, UNM_VXLAN_PREFIX, strlen(UNM_VXLAN_PREFIX)) == 0) {
+		for (i = strlen(UNM_VXLAN_PREFIX); i < pl; i++)
+			if (!isdigit((unsigned char)c[1 + i]) && !strchr(".:", c[1 + i]))
+				return -EINVAL;
+		for (i = 0; i < sl; i++)
+			if (!isalnum((unsigned char)name[i]) && name[i] != '_')
+				return -EINVAL;
+		memcpy(sw, name, sl);
+		sw[sl] = '\0';
+		snprintf(port, VALE_NAMSIZ, "%s", UNM_VXLAN_PREFIX);
+		return 0;
+	}
 	if (sl >= VALE_NAMSIZ || pl == 0 || pl >= VALE_NAMSIZ)
 		return -EINVAL;
 	for (i = 0; i < sl; i++)
@@ -139,11 +169,12 @@ static struct vale_port *switch_port(struct vale_switch *sw, const char *full)
 	return NULL;
 }
 
+/* Ports that have rings (not VM ports: they are nobody's open port) */
 struct nmd_port *nmd_vale_find(const char *name)
 {
 	struct vale_port *vp = port_find(name);
 
-	return vp ? &vp->port : NULL;
+	return vp && !vp->vm ? &vp->port : NULL;
 }
 
 /* "val*:*", or a persistent VALE port ("v0", opened as netmap:v0) */
@@ -303,6 +334,7 @@ static void port_free(struct vale_port *vp)
 	for (i = 0; vp->txq && vp->rxq && i < vp->nrx; i++)
 		free(atomic_load_explicit(&vp->rxq[i].mon, memory_order_relaxed));
 	free(vp->rxq);
+	free(vp->vm);
 	free(vp);
 }
 
@@ -537,6 +569,8 @@ static int vale_open(struct nmd_client *c, const char *name, struct nmreq_regist
 	int err;
 
 	(void)c;
+	if (vp && vp->vm)	/* vm/vhost_port.c claims these names first */
+		FAILM(msg, msglen, EBUSY, "%s is a VM port", name);
 	if (!vp) {
 		if (!strchr(name, ':'))
 			FAILM(msg, msglen, ENXIO, "%s: no such port", name);
@@ -573,6 +607,11 @@ struct nmd_port *nmd_vale_parent_hold(const char *name, int *err)
 	char msg[160];
 
 	*err = 0;
+	if (vp && vp->vm) {
+		nmd_info("%s is a VM port: no pipes on its name", name);
+		*err = -EBUSY;
+		return NULL;
+	}
 	if (!vp) {
 		if (strncmp(name, "val", 3) != 0 || !strchr(name, ':'))
 			return NULL;
@@ -593,6 +632,12 @@ struct nmd_port *nmd_vale_parent_hold(const char *name, int *err)
 struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, size_t msglen,
 				   int *err)
 {
+	return nmd_vale_nic_hold_reg(name, NULL, idx, msg, msglen, err);
+}
+
+struct nmd_port *nmd_vale_nic_hold_reg(const char *name, const struct nmreq_register *reg,
+				       uint32_t *idx, char *msg, size_t msglen, int *err)
+{
 	struct vale_port *vp = port_find(name);
 
 	*err = 0;
@@ -601,7 +646,7 @@ struct nmd_port *nmd_vale_nic_hold(const char *name, uint32_t *idx, char *msg, s
 		*err = -EBUSY;
 		return NULL;
 	}
-	vp = ephemeral_new(name, NULL, true, msg, msglen, err);
+	vp = ephemeral_new(name, reg, true, msg, msglen, err);
 	if (!vp)
 		return NULL;
 	vp->holds++;
@@ -615,6 +660,116 @@ void nmd_vale_parent_drop(struct nmd_port *p)
 
 	vp->holds--;
 	port_maybe_destroy(vp);
+}
+
+/* ---- VM ports ---- */
+
+struct nmd_port *nmd_vale_vm_new(const char *name, struct nmd_vu_dev *dev, char *msg,
+				 size_t msglen, int *err)
+{
+	char swname[VALE_NAMSIZ], pname[VALE_NAMSIZ];
+	struct vale_switch *sw, *other;
+	struct vale_port *vp;
+	struct nmd_port *p;
+	size_t rxsz;
+
+	if (name_split(name, swname, pname) < 0) {
+		snprintf(msg, msglen, "%s: not a VALE port name (valeX:name)", name);
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (port_find(name) || ((other = switch_find(swname)) && switch_port(other, name))) {
+		snprintf(msg, msglen, "%s is already a port of %s", name, swname);
+		*err = -EEXIST;
+		return NULL;
+	}
+	if (persistent_find(pname)) {
+		snprintf(msg, msglen, "%s: %s is a persistent port", name, pname);
+		*err = -EEXIST;
+		return NULL;
+	}
+	*err = -ENOMEM;
+	vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return NULL;
+	p = &vp->port;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->ops = &nmd_vale_ops;
+	p->wake[0] = p->wake[1] = -1;
+	/* the forwarding threads sleep on this (vale_fwd_add): the device's
+	 * wait descriptor, which becomes readable when the guest kicks */
+	p->hw_kick = fcntl(nmd_vu_wait_fd(dev), F_DUPFD_CLOEXEC, 0);
+	if (p->hw_kick < 0) {
+		*err = -errno;
+		snprintf(msg, msglen, "%s: %s", name, strerror(errno));
+		goto fail;
+	}
+	vp->vm = calloc(1, sizeof(*vp->vm));
+	rxsz = (sizeof(*vp->rxq) + 63) & ~(size_t)63;
+	vp->rxq = aligned_alloc(64, rxsz);
+	if (!vp->vm || !vp->rxq)
+		goto fail;
+	memset(vp->rxq, 0, rxsz);
+	vp->vm->dev = dev;
+	vp->nrx = 1;	/* rxq[0]: the lock and counters of deliveries */
+	*err = vale_fwd_add(vp);
+	if (*err) {
+		snprintf(msg, msglen, "cannot start forwarding for %s: %s", name, strerror(-*err));
+		goto fail;
+	}
+	sw = switch_get(swname, err);
+	if (!sw) {
+		snprintf(msg, msglen, "%s: too many switches (max %d)", name, VALE_MAX_SWITCHES);
+		goto fail_fwd;
+	}
+	*err = switch_attach(sw, vp);
+	if (*err) {
+		snprintf(msg, msglen, "%s: switch %s is full (%d ports)", name, swname,
+			 VALE_MAX_PORTS - 2);
+		switch_put(sw);
+		goto fail_fwd;
+	}
+	vp->holds = 1;	/* until nmd_vale_vm_del() */
+	vp->next = vports;
+	vports = vp;
+	nmd_info("VM port %s created (index %u)", name, vp->idx);
+	return &vp->port;
+fail_fwd:
+	vale_fwd_del(vp);
+	vale_fwd_sync();
+fail:
+	port_free(vp);
+	return NULL;
+}
+
+void nmd_vale_vm_del(struct nmd_port *p)
+{
+	port_destroy(VALE_PORT(p));
+}
+
+/*
+ * The device is about to change what the data path uses: from now on the
+ * threads leave the port alone (they check `paused` at the start of each
+ * session with it), and after the grace period none is still inside one.
+ * The store precedes the grace period's counter increment, so a thread
+ * that passes a quiescent point after it, or comes back online, sees it.
+ */
+void nmd_vale_vm_pause(struct nmd_port *p)
+{
+	struct vale_port *vp = VALE_PORT(p);
+
+	atomic_store_explicit(&vp->vm->paused, 1, memory_order_relaxed);
+	vale_fwd_sync();
+}
+
+void nmd_vale_vm_resume(struct nmd_port *p)
+{
+	struct vale_port *vp = VALE_PORT(p);
+
+	/* R: the device's changes before the threads' acquire loads of
+	 * paused in vale_fwd.c */
+	atomic_store_explicit(&vp->vm->paused, 0, memory_order_release);
+	vale_fwd_wake(vp);
 }
 
 /* ---- control requests ---- */
@@ -700,8 +855,11 @@ static int do_newif(struct nmd_req *r)
 static int do_delif(struct nmd_req *r)
 {
 	const char *name = r->msg->hdr.nr_name;
-	struct vale_port *vp = persistent_find(name);
+	struct vale_port *vp = port_find(name);
 
+	if (vp && vp->vm)
+		return nmd_vhost_delete(name, r->msg_text, sizeof(r->msg_text));
+	vp = persistent_find(name);
 	if (!vp) {
 		if (nmd_named_find(name) || is_system_if(name))
 			FAIL(r, EINVAL, "%s is not a persistent VALE port", name);
@@ -781,6 +939,8 @@ static int do_detach(struct nmd_client *c, struct nmd_req *r)
 		FAIL(r, ENXIO, "%s: no such port", name);
 	if (nmd_nic_vale_attached(name))
 		return nmd_nic_vale_detach(c, r, vp->idx);
+	if (vp->vm)
+		FAIL(r, EINVAL, "%s is a VM port: remove it (vale-ctl -r %s)", name, name);
 	if (!vp->persistent)
 		FAIL(r, EINVAL, "%s is an ephemeral port: it goes away with its last user", name);
 	if (nmd_nic_vale_wrapped(vp->pname))
@@ -807,6 +967,9 @@ static int do_hdr_set(struct nmd_req *r)
 			FAIL(r, EINVAL, "%s: virtio-net headers are only for VALE ports", name);
 		FAIL(r, ENXIO, "%s: no such port", name);
 	}
+	if (vp->vm)
+		FAIL(r, EINVAL, "%s is a VM port: the guest's virtio-net header is the device's "
+		     "business, the switch sees none", name);
 	if (h->nr_hdr_len != 0 && h->nr_hdr_len != 10 && h->nr_hdr_len != 12)
 		FAIL(r, EINVAL, "%s: virtio-net header length %u (0, 10 or 12)", name,
 		     h->nr_hdr_len);
@@ -1013,6 +1176,8 @@ int nmd_vale_request(struct nmd_client *c, struct nmd_req *r)
 
 void nmd_vale_fini(void)
 {
+	/* VM ports first: their devices go with them */
+	nmd_vhost_fini();
 	/* clients are gone: what is left are persistent ports (and anything
 	 * a bug left behind, which we free all the same) */
 	unsigned i;

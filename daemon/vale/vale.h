@@ -100,6 +100,25 @@ struct vale_mon {
 
 struct vale_switch;
 struct vale_thread;
+struct nmd_vu_dev;
+
+/*
+ * What makes a switch port a VM port (vhost-user; the device and its
+ * socket belong to vm/vhost_port.c): the guest's virtqueues play the
+ * port's rings.  Such a port has no netmap rings (ntx 0) and one rxq
+ * that holds no ring, only the lock under which threads deliver into the
+ * guest and the receive counters.  `dev` is immutable while the port is
+ * published.
+ */
+struct vale_vm {
+	struct nmd_vu_dev *dev;
+	/* 1 while the device changes what the data path uses (vhost_user.h
+	 * pause/resume): threads leave it alone.  Written by main. */
+	_Atomic uint32_t paused;
+	/* frames the guest transmitted: forwarded, dropped by the switch
+	 * (the thread serving the port writes; stats read) */
+	_Atomic uint64_t pkts, bytes, drops;
+};
 
 /* Verdict counters of a switch's forwarding logic (vale-ctl --module). */
 enum { VALE_V_UNICAST, VALE_V_BCAST, VALE_V_DROP, VALE_V_INVALID, VALE_V_N };
@@ -142,6 +161,7 @@ struct vale_port {
 	struct vale_txq *txq;
 	struct vale_rxq *rxq;		/* nrx entries, 64-byte aligned */
 	struct vale_thread *thr;	/* serves the TX rings */
+	struct vale_vm *vm;		/* a VM port, NULL for others */
 	/* main thread only */
 	bool persistent;		/* created by NETMAP_REQ_VALE_NEWIF */
 	char pname[VALE_NAMSIZ];	/* persistent: its own name ("v0") */
@@ -187,6 +207,9 @@ void vale_fwd_defer_free(void *ptr);
 void vale_fwd_sync(void);
 /* Sum of the port's counters. */
 void vale_fwd_stats(const struct vale_port *vp, uint64_t out[7]);
+/* Make the thread serving vp look at it again (a VM port resumed: its
+ * kick state may have changed while the thread slept). */
+void vale_fwd_wake(const struct vale_port *vp);
 /* Is the caller a forwarding thread? */
 bool vale_fwd_on_thread(void);
 

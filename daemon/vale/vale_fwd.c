@@ -46,12 +46,18 @@
 
 #include "unm_owner.h"
 #include "vale.h"
+#include "vm/vhost_user.h"
 
 #define NIL 0xffffu		/* end of a packet list */
 #define BCAST 0xffffffffu	/* destination: every port but the source */
 #define DROP  0xfffffffeu
 
 #define MAX_FRAGS_BATCH (VALE_BATCH + NETMAP_MAX_FRAGS)
+/* most pieces of one frame a VM port's guest may hand over (the device's
+ * own limit is the same); longer chains are dropped */
+#define VM_MAX_SEGS 256
+/* bytes of a VM port's frame a module sees (its headers) */
+#define VM_MOD_HDR 128
 
 /* A module decides for this many frames at a time, while the switch
  * gathers the next ones, so that it reads each frame's first line soon
@@ -84,6 +90,8 @@ struct fwd_pkt {
 	uint32_t len;		/* bytes, all fragments */
 	uint16_t nfrags;
 	uint16_t next;		/* next packet of the same list */
+	uint8_t vm;		/* from a VM port: the fragments are pieces of
+				 * one frame in guest memory, not slots */
 	uint8_t ring;		/* a module's dst_ring (vale_thread.ringmix) */
 };
 
@@ -115,6 +123,13 @@ struct vale_thread {
 	uint16_t uhead[VALE_MAX_PORTS], utail[VALE_MAX_PORTS];
 	uint16_t act[MAX_FRAGS_BATCH];
 	uint32_t dbuf[NETMAP_MAX_FRAGS];
+	/* VM ports */
+	struct nmd_vu_frame vf[NMD_VU_BURST];
+	/* a module's view of a VM port's frames: their first bytes, copied
+	 * (the guest may rewrite its buffers while we read) */
+	unsigned char vmh[NMD_VU_BURST][VM_MOD_HDR];
+	struct iovec iov[VM_MAX_SEGS];
+	bool vm_poll;			/* a VM queue said "work" and had none */
 };
 
 static struct nmd_vale_opts opts = { .threads = 1, .batch = VALE_DEF_BATCH };
@@ -328,6 +343,48 @@ static inline void copy_frag(char *dst, const char *src, uint32_t len, uint32_t 
 		memcpy(dst, src, len);
 }
 
+/* A frame from a VM port, whose pieces lie in guest memory wherever the
+ * guest put them, into nf reserved slots (buffers in t->dbuf): packed, so
+ * a netmap receiver sees the fewest slots, dh zeroed header bytes first.
+ * Exact copies only: a piece may end at the end of guest memory.
+ * Returns the slot after the last one filled. */
+static uint32_t put_joined(struct vale_thread *t, const struct fwd_pkt *p, struct vale_port *dp,
+			   struct netmap_ring *ring, uint32_t fill, uint32_t n, uint32_t nf,
+			   uint32_t dh)
+{
+	const struct fwd_frag *f = &t->frag[p->frag];
+	uint32_t bsz = dp->buf_size, fi = 0, foff = 0, k;
+
+	for (k = 0; k < nf; k++) {
+		struct netmap_slot *s = &ring->slot[fill];
+		char *d = dp->buf_base + (size_t)t->dbuf[k] * bsz;
+		uint32_t put = 0;
+
+		if (k == 0 && dh) {
+			memset(d, 0, dh);
+			put = dh;
+		}
+		/* each step fills the buffer or finishes a piece */
+		while (put < bsz && fi < p->nfrags) {
+			uint32_t take = f[fi].len - foff;
+
+			if (take > bsz - put)
+				take = bsz - put;
+			memcpy(d + put, f[fi].buf + foff, take);
+			put += take;
+			foff += take;
+			if (foff == f[fi].len) {
+				fi++;
+				foff = 0;
+			}
+		}
+		s->len = (uint16_t)put;
+		s->flags = (uint16_t)(nf << 8 | (k + 1 < nf ? NS_MOREFRAG : 0));
+		fill = fill + 1 == n ? 0 : fill + 1;
+	}
+	return fill;
+}
+
 /* Take the next packet of two ordered lists (unicast, broadcast). */
 static inline uint16_t next_merged(struct vale_thread *t, uint16_t *a, uint16_t *b)
 {
@@ -393,11 +450,13 @@ static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct val
 		bool ok = true;
 
 		prefetch_slot_buf(q->ring, fill + PF_DIST, n, dp->buf_base, bsz, dp->buf_total, 1);
-		if (!bound || nf > room) {
+		if (p->vm)	/* slots it needs, packed (p->len <= NMD_VU_MAX_FRAME) */
+			nf = (dh + p->len + bsz - 1) / bsz;
+		if (!bound || nf > room || nf > NETMAP_MAX_FRAGS) {
 			drops++;
 			continue;
 		}
-		first_len = t->frag[p->frag].len - sh + dh;
+		first_len = p->vm ? 0 : t->frag[p->frag].len - sh + dh;
 		if (first_len > bsz) {
 			drops++;
 			continue;
@@ -417,6 +476,13 @@ static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct val
 			 * nothing can go past it until it fixes its ring */
 			drops++;
 			errors++;
+			continue;
+		}
+		if (p->vm) {
+			fill = put_joined(t, p, dp, q->ring, fill, n, nf, dh);
+			room -= nf;
+			pkts++;
+			bytes += p->len;
 			continue;
 		}
 		for (k = 0; k < nf; k++) {
@@ -475,6 +541,79 @@ static void deliver_ring(struct vale_thread *t, struct vale_port *dp, struct val
 		kick(&q->ctl->app_sleep, dp->port.wake[UNM_DIR_RX]);
 }
 
+/* ---- delivery into a VM port's guest ---- */
+
+static inline void counter_add(_Atomic uint64_t *c, uint64_t v)
+{
+	if (v)
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+				      memory_order_relaxed);
+}
+
+/* A VM port's receive side is one queue, whoever delivers: its rxq[0]
+ * lock makes each thread's deliveries plus the flush one session of the
+ * device's receive queue (vhost_user.h).  Frames are copied straight from
+ * the source buffers (or the source guest's memory) into the guest's
+ * buffers; what does not fit is dropped, the sender never waits. */
+static void deliver_vm(struct vale_thread *t, struct vale_port *dp, uint16_t ul, uint16_t bl)
+{
+	struct vale_rxq *q = &dp->rxq[0];
+	struct nmd_vu_dev *dev = dp->vm->dev;
+	uint64_t pkts = 0, bytes = 0, drops = 0, errors = 0;
+	uint32_t sh = t->sh;
+	bool down;
+	uint16_t i;
+
+	while (atomic_exchange_explicit(&q->lock, 1, memory_order_acquire))
+		while (atomic_load_explicit(&q->lock, memory_order_relaxed))
+			cpu_relax();
+	/* A: pairs with the release store in nmd_vale_vm_resume(): the
+	 * device's changes are visible.  A pause that starts after this load
+	 * waits for our grace period (vale.c), so the device cannot change
+	 * under this session. */
+	down = atomic_load_explicit(&dp->vm->paused, memory_order_acquire);
+	while ((i = next_merged(t, &ul, &bl)) != NIL) {
+		const struct fwd_pkt *p = &t->pkt[i];
+		const struct fwd_frag *f = &t->frag[p->frag];
+		unsigned k, nf = p->nfrags;
+		int err;
+
+		if (down || nf > VM_MAX_SEGS) {
+			drops++;
+			continue;
+		}
+		for (k = 0; k < nf; k++) {
+			t->iov[k].iov_base = (void *)(uintptr_t)f[k].buf;
+			t->iov[k].iov_len = f[k].len;
+		}
+		if (!p->vm && sh) {
+			/* a netmap port's own virtio-net header: the device
+			 * writes the guest's (phase 1 checked the length) */
+			t->iov[0].iov_base = (char *)t->iov[0].iov_base + sh;
+			t->iov[0].iov_len -= sh;
+		}
+		err = nmd_vu_rx_deliver_v(dev, t->iov, nf);
+		if (err == 0) {
+			pkts++;
+			bytes += p->len;
+			continue;
+		}
+		drops++;
+		if (err == -EIO)
+			errors++;	/* the guest broke its queue just now */
+		if (err == -ENETDOWN || err == -EIO)
+			down = true;	/* the rest would meet the same */
+	}
+	if (pkts)
+		nmd_vu_rx_flush(dev);
+	counter_add(&q->pkts, pkts);
+	counter_add(&q->bytes, bytes);
+	counter_add(&q->drops, drops);
+	counter_add(&q->errors, errors);
+	/* R: the device's queue state to the next holder */
+	atomic_store_explicit(&q->lock, 0, memory_order_release);
+}
+
 /* A module chose each frame's RX ring: one unicast list per ring of dp,
  * in batch order (the nodes of ul are dp's alone, so they can be
  * relinked); the broadcast list goes to ring 0 with that ring's frames. */
@@ -509,7 +648,13 @@ static void deliver_split(struct vale_thread *t, struct vale_port *dp, uint16_t 
 static void deliver_port(struct vale_thread *t, uint16_t ring, struct vale_port *dp,
 			 uint16_t ul, uint16_t bl)
 {
-	uint32_t ur = ring % dp->nrx;
+	uint32_t ur;
+
+	if (dp->vm) {
+		deliver_vm(t, dp, ul, bl);
+		return;
+	}
+	ur = ring % dp->nrx;
 
 	if (t->ringmix && ul != NIL) {
 		deliver_split(t, dp, ul, bl);
@@ -523,13 +668,36 @@ static void deliver_port(struct vale_thread *t, uint16_t ring, struct vale_port 
 	}
 }
 
-/* ---- one batch from one TX ring ---- */
-
-static inline void counter_add(_Atomic uint64_t *c, uint64_t v)
+/* Phase 2 of a batch from port vp's ring `ring`: copy every listed packet
+ * into its destinations, then empty the unicast lists. */
+static void fwd_deliver(struct vale_thread *t, struct vale_switch *sw, struct vale_port *vp,
+			uint16_t ring, uint16_t bhead, uint32_t nact)
 {
-	if (v)
-		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-				      memory_order_relaxed);
+	uint32_t i;
+
+	if (bhead != NIL) {
+		uint32_t hi = atomic_load_explicit(&sw->hi, memory_order_acquire), d;
+
+		for (d = 0; d < hi; d++) {
+			/* A: pairs with the release store that published the
+			 * port: its fields are initialised */
+			struct vale_port *dp = atomic_load_explicit(&sw->port[d], memory_order_acquire);
+
+			if (!dp || d == vp->idx)
+				continue;
+			deliver_port(t, ring, dp, t->uhead[d], bhead);
+		}
+	} else {
+		for (i = 0; i < nact; i++) {
+			struct vale_port *dp = atomic_load_explicit(&sw->port[t->act[i]],
+								    memory_order_acquire);
+
+			if (dp)
+				deliver_port(t, ring, dp, t->uhead[t->act[i]], NIL);
+		}
+	}
+	for (i = 0; i < nact; i++)
+		t->uhead[t->act[i]] = NIL;
 }
 
 /* Put packet i on its destination's list (phase 2 lists: per
@@ -609,6 +777,7 @@ static inline void verdicts_add(_Atomic uint64_t *to, const uint64_t vc[VALE_V_N
 		if (vc[k])
 			atomic_fetch_add_explicit(&to[k], vc[k], memory_order_relaxed);
 }
+/* ---- one batch from one TX ring ---- */
 
 /* Returns the number of slots consumed. */
 static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale_txq *q)
@@ -703,6 +872,7 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 		p->nfrags = (uint16_t)nf;
 		p->len = plen;
 		p->next = NIL;
+		p->vm = 0;
 		if (mod) {
 			/* the module decides for a chunk of packets at a time */
 			struct unm_vale_frame *f = &t->mf[npkt];
@@ -754,29 +924,7 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 
 	/* phase 2: copy into every destination */
 	t->sh = hdr;
-	if (bhead != NIL) {
-		uint32_t hi = atomic_load_explicit(&sw->hi, memory_order_acquire), d;
-
-		for (d = 0; d < hi; d++) {
-			/* A: pairs with the release store that published the
-			 * port: its fields are initialised */
-			struct vale_port *dp = atomic_load_explicit(&sw->port[d], memory_order_acquire);
-
-			if (!dp || d == vp->idx)
-				continue;
-			deliver_port(t, q->id, dp, t->uhead[d], bhead);
-		}
-	} else {
-		for (i = 0; i < nact; i++) {
-			struct vale_port *dp = atomic_load_explicit(&sw->port[t->act[i]],
-								    memory_order_acquire);
-
-			if (dp)
-				deliver_port(t, q->id, dp, t->uhead[t->act[i]], NIL);
-		}
-	}
-	for (i = 0; i < nact; i++)
-		t->uhead[t->act[i]] = NIL;
+	fwd_deliver(t, sw, vp, q->id, bhead, nact);
 
 	/* give the slots back.  R: our reads of the slots and buffers are
 	 * done before the sender's acquire load in hw_txsync() */
@@ -795,7 +943,184 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 	return used;
 }
 
+/* ---- one batch from a VM port's guest ---- */
+
+/*
+ * What the guest of VM port vp transmitted: one device session (peek,
+ * deliver, done).  Phase 1 reads each frame's first 14 bytes once, into a
+ * local copy, for the lookup; phase 2 copies from guest memory straight
+ * into the destinations; the chains go back to the guest at the end, so
+ * the guest cannot reuse a buffer we still read.  Returns the frames
+ * taken.
+ */
+static uint32_t fwd_vm_tx(struct vale_thread *t, struct vale_port *vp)
+{
+	struct vale_vm *vm = vp->vm;
+	uint32_t max = opts.batch < NMD_VU_BURST ? opts.batch : NMD_VU_BURST;
+	uint32_t npkt = 0, nfrag = 0, nact = 0, n, i, k, hl;
+	uint64_t pkts = 0, bytes = 0, drops = 0, vc[VALE_V_N] = { 0 };
+	uint16_t bhead = NIL, btail = NIL;
+	struct vale_switch *sw;
+	struct vale_mod *mod;
+
+	/* A: pairs with the release store in nmd_vale_vm_resume(); a pause
+	 * that starts after this load waits for our grace period */
+	if (atomic_load_explicit(&vm->paused, memory_order_acquire))
+		return 0;
+	n = nmd_vu_tx_peek(vm->dev, t->vf, max);
+	if (!n)
+		return 0;
+	/* A: as in fwd_txq(): idx is valid once sw is seen, a module's
+	 * fields once it is */
+	sw = atomic_load_explicit(&vp->sw, memory_order_acquire);
+	mod = sw ? atomic_load_explicit(&sw->mod, memory_order_acquire) : NULL;
+	t->ringmix = false;
+	for (i = 0; i < n; i++) {
+		const struct nmd_vu_frame *f = &t->vf[i];
+		unsigned char *eh = t->vmh[npkt];
+		struct fwd_pkt *p;
+
+		if (!sw || f->len < 14 || f->nseg > VM_MAX_SEGS ||
+		    nfrag + f->nseg > MAX_FRAGS_BATCH) {
+			drops++;
+			continue;
+		}
+		/* the guest may rewrite its buffers meanwhile: the lookup
+		 * works on a copy */
+		hl = mod ? (f->len < VM_MOD_HDR ? f->len : VM_MOD_HDR) : 14;
+		nmd_vu_frame_copy(f, 0, eh, hl);
+		p = &t->pkt[npkt];
+		for (k = 0; k < f->nseg; k++) {
+			t->frag[nfrag + k].buf = f->seg[k].p;
+			t->frag[nfrag + k].len = f->seg[k].len;
+		}
+		p->frag = nfrag;
+		p->nfrags = f->nseg;
+		p->len = f->len;
+		p->next = NIL;
+		p->vm = 1;
+		if (mod) {
+			struct unm_vale_frame *mf = &t->mf[npkt];
+
+			mf->data = eh;
+			mf->len = hl;
+			mf->frame_len = f->len;
+			mf->src_port = vp->idx;
+			mf->src_ring = 0;
+			mf->nfrags = (uint16_t)f->nseg;
+			mf->dst = NM_BDG_NOPORT;
+			mf->dst_ring = 0;
+			nfrag += f->nseg;
+			npkt++;
+			continue;
+		}
+		p->dst = lookup(sw, vp->idx, eh);
+		if (p->dst == DROP) {
+			vc[VALE_V_DROP]++;
+			drops++;
+			continue;
+		}
+		vc[p->dst == BCAST ? VALE_V_BCAST : VALE_V_UNICAST]++;
+		nfrag += f->nseg;
+		pkts++;
+		bytes += f->len;
+		enlist(t, (uint16_t)npkt, &bhead, &btail, &nact);
+		npkt++;
+	}
+	if (mod && npkt) {
+		mod_call(t, mod, 0, npkt);
+		for (i = 0; i < npkt; i++) {
+			if (mod_verdict(t, sw, vp->idx, 0, i, vc) == DROP) {
+				drops++;
+				continue;
+			}
+			pkts++;
+			bytes += t->pkt[i].len;
+			enlist(t, (uint16_t)i, &bhead, &btail, &nact);
+		}
+	}
+	if (sw)
+		verdicts_add(mod ? mod->verdicts : sw->verdicts, vc);
+	t->sh = 0;	/* VM ports carry no virtio-net header on the switch */
+	fwd_deliver(t, sw, vp, 0, bhead, nact);
+	nmd_vu_tx_done(vm->dev);
+	counter_add(&vm->pkts, pkts);
+	counter_add(&vm->bytes, bytes);
+	counter_add(&vm->drops, drops);
+	return n;
+}
+
+/* Before sleeping: ask the guests of the VM ports we serve to kick us
+ * (Dekker with the guest, inside the device).  True when one of them has
+ * work already, or has a queue that must be polled. */
+static bool vm_arm(struct vale_work *w)
+{
+	bool work = false;
+	uint32_t i;
+
+	for (i = 0; i < w->n; i++) {
+		struct vale_vm *vm = w->port[i]->vm;
+
+		/* a paused port is left alone; resuming wakes us */
+		if (!vm || atomic_load_explicit(&vm->paused, memory_order_acquire))
+			continue;
+		if (nmd_vu_kick_enable(vm->dev, NMD_VU_TXQ))
+			work = true;
+	}
+	return work;
+}
+
+/* Awake again (or not going to sleep): consume the kicks and let the
+ * guests add frames without kicking while we poll. */
+static void vm_disarm(struct vale_work *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->n; i++) {
+		struct vale_vm *vm = w->port[i]->vm;
+
+		if (!vm || atomic_load_explicit(&vm->paused, memory_order_acquire))
+			continue;
+		nmd_vu_kick_drain(vm->dev);
+		nmd_vu_kick_disable(vm->dev, NMD_VU_TXQ);
+	}
+}
+
+/* Busy polling: no kicks wanted from the guests, none to consume. */
+static void vm_nokick(struct vale_work *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->n; i++) {
+		struct vale_vm *vm = w->port[i]->vm;
+
+		if (vm && !atomic_load_explicit(&vm->paused, memory_order_acquire))
+			nmd_vu_kick_disable(vm->dev, NMD_VU_TXQ);
+	}
+}
+
 /* ---- the thread ---- */
+/*
+ * A guest whose kick gets lost would otherwise stall its transmit queue
+ * until something else wakes the thread: QEMU 7.2's TCG drops a one-CPU
+ * guest's memory barriers (then the driver may read our "no kicks
+ * wanted" before its own ring update is visible, and never kick), and a
+ * buggy or hostile guest driver can do the same on purpose.  So a thread
+ * serving VM ports never sleeps longer than this: a stall is bounded, and
+ * an idle thread wakes 20 times a second.
+ */
+#define VM_RECHECK_MS 50
+
+static bool serves_vm(const struct vale_work *w)
+{
+	uint32_t i;
+
+	for (i = 0; w && i < w->n; i++)
+		if (w->port[i]->vm)
+			return true;
+	return false;
+}
+
 
 static bool work_pending(struct vale_work *w)
 {
@@ -845,39 +1170,59 @@ static void *fwd_main(void *arg)
 		/* A: pairs with the release store in publish_work() */
 		struct vale_work *w = atomic_load_explicit(&t->work, memory_order_acquire);
 		uint32_t i, k, did = 0;
+		bool nap;
 
 		for (i = 0; w && i < w->n; i++) {
 			struct vale_port *vp = w->port[i];
 
 			for (k = 0; k < vp->ntx; k++)
 				did += fwd_txq(t, vp, &vp->txq[k]);
+			if (vp->vm)
+				did += fwd_vm_tx(t, vp);
 		}
 		rcu_quiescent(t);
-		if (did)
+		if (did) {
+			t->vm_poll = false;
 			continue;
+		}
 		if (opts.busy) {
+			/* we poll: the guests need not kick (a queue that
+			 * restarted asks for kicks again) */
+			if (w)
+				vm_nokick(w);
 			cpu_relax();
 			continue;
 		}
 		/* idle: ask to be kicked, then re-check (Dekker) */
 		w = atomic_load_explicit(&t->work, memory_order_acquire);
+		nap = false;
 		if (w) {
+			bool vm_work = vm_arm(w);
+
 			set_hw_sleep(w, 1);
 			/* F: the hw_sleep stores are visible before we re-read
 			 * app_idx; pairs with unm_kick()'s fence */
 			atomic_thread_fence(memory_order_seq_cst);
-			if (work_pending(w)) {
+			if (work_pending(w) || (vm_work && !t->vm_poll)) {
+				/* a guest queue that says "work" and then has
+				 * none, twice running, has no kicks: poll it */
+				t->vm_poll = vm_work;
 				set_hw_sleep(w, 0);
+				vm_disarm(w);
 				continue;
 			}
+			nap = vm_work;
 		}
 		rcu_offline(t);
-		if (epoll_wait(t->ep, evs, 64, -1) < 0 && errno != EINTR)
+		if (epoll_wait(t->ep, evs, 64, nap ? 1 : serves_vm(w) ? VM_RECHECK_MS : -1) < 0 &&
+		    errno != EINTR)
 			nmd_err("vale-fwd%u: epoll_wait: %s", t->id, strerror(errno));
 		rcu_online(t);
 		w = atomic_load_explicit(&t->work, memory_order_acquire);
-		if (w)
+		if (w) {
 			set_hw_sleep(w, 0);
+			vm_disarm(w);
+		}
 	}
 	rcu_offline(t);
 	return NULL;
@@ -1065,6 +1410,27 @@ void vale_fwd_stats(const struct vale_port *vp, uint64_t out[7])
 		out[5] += atomic_load_explicit(&q->drops, memory_order_relaxed);
 		out[6] += atomic_load_explicit(&q->errors, memory_order_relaxed);
 	}
+	if (vp->vm) {
+		struct nmd_vu_info in;
+
+		/* main thread, as the device's protocol side */
+		nmd_vu_info(vp->vm->dev, &in);
+		out[3] += atomic_load_explicit(&vp->vm->pkts, memory_order_relaxed);
+		out[4] += atomic_load_explicit(&vp->vm->bytes, memory_order_relaxed);
+		/* and what the device itself dropped: frames sent on a disabled
+		 * queue; malformed ones and broken rings are the guest's errors */
+		out[5] += atomic_load_explicit(&vp->vm->drops, memory_order_relaxed) +
+			  in.drops[NMD_VU_TXQ];
+		out[6] += in.errors[NMD_VU_TXQ] + in.breaks;
+	}
+}
+
+void vale_fwd_wake(const struct vale_port *vp)
+{
+	uint64_t one = 1;
+
+	if (vp->thr && write(vp->thr->ctl, &one, sizeof(one)) < 0)
+		nmd_warn("vale-fwd%u: cannot wake: %s", vp->thr->id, strerror(errno));
 }
 
 bool vale_fwd_on_thread(void)

@@ -11,25 +11,9 @@
 set -u
 . "$(dirname "$0")/tlib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
-command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is not installed"; exit 77; }
-command -v cpio >/dev/null || { echo "cpio is not installed"; exit 77; }
-tmp=$(mktemp -d /tmp/unetmap-72.XXXXXX)
-cleanup() {
-	[ -f "$tmp/qpid" ] && kill -KILL "$(cat "$tmp/qpid")" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 fail=0
 check() { if eval "$1"; then :; else echo "FAIL: $2"; fail=1; fi; }
-
-"$root/scripts/vm/build-guest.sh" >"$tmp/build.log" 2>&1
-case $? in
-0) ;;
-2) tail -n 3 "$tmp/build.log"; echo "cannot fetch the guest's Debian packages"; exit 77 ;;
-*) cat "$tmp/build.log"; echo "build-guest.sh failed"; exit 1 ;;
-esac
-make -s -C "$root" -j2 guest >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; exit 1; }
-g=$root/build-guest
+guest_setup 72
 
 cat >"$tmp/run.sh" <<'EOF'
 #!/bin/sh

@@ -17,34 +17,11 @@ set -u
 . "$(dirname "$0")/tlib.sh"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 B=${BUILD:-$root/build}
-command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 is not installed"; exit 77; }
-command -v cpio >/dev/null || { echo "cpio is not installed"; exit 77; }
-tmp=$(mktemp -d /tmp/unetmap-76.XXXXXX)
 pids=()
 V=valept76$$
-cleanup() {
-	local p f
-	for f in "$tmp"/*.qpid; do
-		[ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
-	done
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	"$B/nm-vm" unexport -s "$tmp/a.sock" >/dev/null 2>&1
-	"$B/nm-vm" unexport -s "$tmp/b.sock" >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
 fail=0
 check() { if eval "$1"; then echo "ok: $2"; else echo "FAIL: $2"; fail=1; fi; }
-
-"$root/scripts/vm/build-guest.sh" >"$tmp/build.log" 2>&1
-case $? in
-0) ;;
-2) tail -n 3 "$tmp/build.log"; echo "cannot fetch the guest's Debian packages"; exit 77 ;;
-*) cat "$tmp/build.log"; echo "build-guest.sh failed"; exit 1 ;;
-esac
-make -s -C "$root" -j2 guest >"$tmp/make.log" 2>&1 || { cat "$tmp/make.log"; exit 1; }
-g=$root/build-guest
+guest_setup 73v
 
 "$B/nm-vm" export -s "$tmp/a.sock" -n vm76a "$V:a" >"$tmp/e.out" 2>&1 &&
 "$B/nm-vm" export -s "$tmp/b.sock" -n vm76b "$V:b" >>"$tmp/e.out" 2>&1 ||

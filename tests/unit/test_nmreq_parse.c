@@ -154,6 +154,16 @@ static const struct decode_row decode_rows[] = {
 	/* unetmap's null:NAME ports keep the whole string as the name */
 	{ "null:x", "null:x", "", 0, NR_REG_ALL_NIC, 0, 0, 0, 0 },
 	{ "null:sink-1", "null:sink", "", 0, NR_REG_ONE_NIC, 1, 0, 0, 0 },
+	/* unetmap's VXLAN tunnels, alone and as switch ports: an address
+	 * and numbers joined by ':', nothing else */
+	{ "vxlan:10.0.0.2:42", "vxlan:10.0.0.2:42", "", 0, NR_REG_ALL_NIC, 0, 0, 0, 0 },
+	{ "vxlan:10.0.0.2:42:4789:4790/x", "vxlan:10.0.0.2:42:4789:4790", "", 0,
+	    NR_REG_ALL_NIC, 0, NR_EXCLUSIVE, 0, 0 },
+	{ "vale0:vxlan:10.0.0.2:42/x", "vale0:vxlan:10.0.0.2:42", "", 0, NR_REG_ALL_NIC, 0,
+	    NR_EXCLUSIVE, 0, 0 },
+	{ "vxlan:host:42", NULL, NULL, HDR_ERR(EINVAL), 0, 0, 0, 0, 0 },
+	{ "vale0:vxlan:a:b", NULL, NULL, HDR_ERR(EINVAL), 0, 0, 0, 0, 0 },
+	{ "vale0:x:1", NULL, NULL, HDR_ERR(EINVAL), 0, 0, 0, 0, 0 },
 	{ "valeXXX:YYY", "valeXXX:YYY", "", 0, NR_REG_ALL_NIC, 0, 0, 0, 0 },
 	{ "valeXXX:YYY-4", "valeXXX:YYY", "", 0, NR_REG_ONE_NIC, 4, 0, 0, 0 },
 	{ "netmapXXX:eth0", NULL, NULL, HDR_ERR(EINVAL), 0, 0, 0, 0, 0 },

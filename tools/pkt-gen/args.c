@@ -360,7 +360,8 @@ set_ifname(struct pg_conf *c, const char *name, char *err, size_t errlen)
 			    name);
 	} else if (strncmp(name, "netmap:", 7) == 0 ||
 		   strncmp(name, "vale", 4) == 0 ||
-		   strncmp(name, "null:", 5) == 0) {
+		   strncmp(name, "null:", 5) == 0 ||
+		   strncmp(name, "vxlan:", 6) == 0) {	/* unetmap's tunnels */
 		c->dev = PG_DEV_NETMAP;
 		strcpy(c->ifname, name);
 	} else {

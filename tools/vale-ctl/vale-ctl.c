@@ -5,9 +5,9 @@
  *
  * Command line, output and exit status are those of netmap's vale-ctl
  * (see vale-ctl.8), so scripts written for it keep working; -s (counters),
- * -M (monitors and what they lost), --module and --config are unetmap's
- * own.  Like netmap's, it talks to the system only through /dev/netmap:
- * NIOCCTRL requests, and NIOCCONFIG.
+ * -M (monitors and what they lost), --module and --config, and VM ports
+ * (-n with --vhost-user) are unetmap's own.  Like netmap's, it talks to
+ * the system only through /dev/netmap: NIOCCTRL requests, and NIOCCONFIG.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -28,6 +28,7 @@
 #include "unm_mon.h"
 #include "unm_reason.h"	/* why netmapd refused: this tool links libnetmap.a */
 #include "unm_vale.h"
+#include "unm_vxlan.h"
 
 static int verbose;
 
@@ -37,6 +38,9 @@ struct ctl {
 	const char *mem_id;	/* -m */
 	uint16_t reqtype;	/* 0: none chosen */
 	uint32_t mode;		/* attach: NR_REG_ALL_NIC or NR_REG_NIC_SW */
+	const char *vhost;	/* -n with --vhost-user: the socket */
+	bool client;		/* --client */
+	uint64_t features;	/* --features */
 	bool nioc;		/* --config: NIOCCONFIG, not NIOCCTRL */
 	int nargs;		/* --module, --config: the words after the switch */
 	char **args;
@@ -44,7 +48,7 @@ struct ctl {
 
 static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"Usage:\n"
 		"vale-ctl [arguments]\n"
 		"\t-g interface	interface name to get info\n"
@@ -64,6 +68,10 @@ static void usage(int status)
 		"\t-P interface stop polling\n"
 		"\t-m memid to use when creating a new interface\n"
 		"\t-v increase verbosity\n"
+		"\t-n valeX:port --vhost-user PATH [--client] [--features HEX]\n"
+		"\t\tcreate a VM port: a QEMU guest's virtio-net NIC on the switch,\n"
+		"\t\tnetmapd serving the vhost-user socket PATH (with --client,\n"
+		"\t\tconnecting to QEMU's socket there); -r removes it\n"
 		"\t--module switch [path [args...]]\n"
 		"\t\tload the module at path into the switch (args go to it),\n"
 		"\t\tor with path 'default' go back to the learning bridge;\n"
@@ -175,6 +183,28 @@ static int list_all(int fd)
 	return 1;
 }
 
+/* The line -s adds for a VM port; nothing for other ports. */
+static void print_vhost(int fd, const char *port)
+{
+	struct nmreq_header hdr;
+	struct unm_vale_vhost vh;
+
+	memset(&vh, 0, sizeof(vh));
+	vh.op = UNM_VHOST_INFO;
+	nmreq_header_init(&hdr, UNM_REQ_VALE_VHOST, &vh);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", port);
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0)
+		return;
+	vh.path[sizeof(vh.path) - 1] = '\0';
+	printf("%s vhost-user %s %s %s%s features 0x%" PRIx64 " negotiated 0x%" PRIx64
+	       " mtu %u connections %" PRIu64 " breaks %" PRIu64 "\n", port, vh.path,
+	       vh.flags & UNM_VHOST_CLIENT ? "client" : "server",
+	       vh.state & UNM_VHOST_CONNECTED ? "connected" : "waiting",
+	       vh.state & UNM_VHOST_BROKEN ? " broken" :
+	       vh.state & UNM_VHOST_RUNNING ? " running" : "", vh.features, vh.negotiated,
+	       (unsigned)vh.mtu, vh.connections, vh.breaks);
+}
+
 /*
  * unetmap: for a network interface (an open netmap port, or one attached
  * to a switch as "valeX:IFNAME"), how it is reached and what the kernel
@@ -217,6 +247,21 @@ static int print_stats(int fd, const char *port)
 		       " rx_fill_empty %" PRIu64 " rx_invalid %" PRIu64 " tx_invalid %" PRIu64 "\n",
 		       port, unm_nic_mode_str(ni.mode, mode, sizeof(mode)), ni.rx_drops,
 		       ni.rx_ring_full, ni.rx_fill_empty, ni.rx_invalid, ni.tx_invalid);
+	}
+	print_vhost(fd, port);
+	/* an attached VXLAN tunnel: what it sent, received and refused */
+	if (strstr(port, UNM_VXLAN_PREFIX)) {
+		struct unm_vxlan_stats vs;
+
+		memset(&vs, 0, sizeof(vs));
+		nmreq_header_init(&hdr, UNM_REQ_VXLAN_STATS, &vs);
+		snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", port);
+		if (ioctl(fd, NIOCCTRL, &hdr) == 0)
+			printf("%s tunnel vni %" PRIu32 " tx_pkts %" PRIu64 " tx_drops %" PRIu64
+			       " rx_pkts %" PRIu64 " rx_wrong_vni %" PRIu64 " rx_bad %" PRIu64
+			       " rx_foreign %" PRIu64 " rx_invalid %" PRIu64 "\n", port, vs.vni,
+			       vs.tx_pkts, vs.tx_drops, vs.rx_pkts, vs.rx_wrong_vni, vs.rx_bad,
+			       vs.rx_foreign, vs.rx_invalid);
 	}
 	return 0;
 }
@@ -347,6 +392,49 @@ static int config(int fd, const struct ctl *c)
 	return 0;
 }
 
+/* -n NAME --vhost-user PATH: netmapd's working directory is not ours, so a
+ * relative PATH is made absolute here. */
+static int create_vhost(int fd, const struct ctl *c)
+{
+	struct nmreq_header hdr;
+	struct unm_vale_vhost vh;
+	char cwd[PATH_MAX];
+	int n;
+
+	memset(&vh, 0, sizeof(vh));
+	vh.op = UNM_VHOST_CREATE;
+	vh.flags = c->client ? UNM_VHOST_CLIENT : 0;
+	vh.features = c->features;
+	if (c->vhost[0] == '/') {
+		n = snprintf(vh.path, sizeof(vh.path), "%s", c->vhost);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			perror("getcwd");
+			return 1;
+		}
+		n = snprintf(vh.path, sizeof(vh.path), "%s/%s", strcmp(cwd, "/") ? cwd : "",
+			     c->vhost);
+	}
+	if (n < 0 || (size_t)n >= sizeof(vh.path)) {
+		fprintf(stderr, "socket path too long (at most %zu bytes): %s\n",
+			sizeof(vh.path) - 1, c->vhost);
+		return 1;
+	}
+	nmreq_header_init(&hdr, UNM_REQ_VALE_VHOST, &vh);
+	snprintf(hdr.nr_name, sizeof(hdr.nr_name), "%s", c->name);
+	if (ioctl(fd, NIOCCTRL, &hdr) < 0) {
+		fprintf(stderr, "failed to create %s: %s\n", c->name, strerror(errno));
+		if (verbose)
+			fprintf(stderr, "(netmapd's log says why)\n");
+		return 1;
+	}
+	if (verbose) {
+		printf("vhost-user: %s (%s)\n", vh.path, c->client ? "client" : "server");
+		printf("features:   0x%" PRIx64 "\n", vh.features);
+	}
+	return 0;
+}
+
 /* -s: a port ("vale0:a", or a persistent "v0"), or every port of a switch
  * ("vale0"): the switch's module first. */
 static int stats(int fd, const char *name)
@@ -453,6 +541,11 @@ static int run(const struct ctl *c)
 	}
 	if (c->reqtype == UNM_REQ_VALE_MODULE) {
 		rc = c->nioc ? config(fd, c) : module(fd, c);
+		close(fd);
+		return rc;
+	}
+	if (c->vhost) {
+		rc = create_vhost(fd, c);
 		close(fd);
 		return rc;
 	}
@@ -573,11 +666,15 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "module", required_argument, NULL, 'O' },
 		{ "config", required_argument, NULL, 'K' },
+		{ "vhost-user", required_argument, NULL, 'U' },
+		{ "client", no_argument, NULL, 'L' },
+		{ "features", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctl c = { .mode = NR_REG_ALL_NIC };
 	bool words = false;
+	char *end;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "+d:a:h:g:l:n:r:s:M:C:p:P:m:vH", lopts, NULL)) != -1) {
@@ -621,6 +718,16 @@ int main(int argc, char **argv)
 		case 'P': c.reqtype = NETMAP_REQ_VALE_POLLING_DISABLE; c.name = optarg; break;
 		case 'm': c.mem_id = optarg; break;
 		case 'v': verbose++; break;
+		case 'U': c.vhost = optarg; break;
+		case 'L': c.client = true; break;
+		case 'F':
+			errno = 0;
+			c.features = strtoull(optarg, &end, 16);
+			if (errno || end == optarg || *end) {
+				fprintf(stderr, "invalid --features '%s' (hexadecimal)\n", optarg);
+				usage(1);
+			}
+			break;
 		default:
 			usage(1);
 		}
@@ -633,6 +740,14 @@ int main(int argc, char **argv)
 			usage(1);
 		}
 	} else if (optind != argc) {
+		usage(1);
+	}
+	if ((c.client || c.features) && !c.vhost) {
+		fprintf(stderr, "--client and --features go with --vhost-user\n");
+		usage(1);
+	}
+	if (c.vhost && (c.reqtype != NETMAP_REQ_VALE_NEWIF || !c.vhost[0])) {
+		fprintf(stderr, "--vhost-user PATH goes with -n valeX:port\n");
 		usage(1);
 	}
 	if (argc == 1) {
