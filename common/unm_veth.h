@@ -47,9 +47,10 @@
  *   through the kernel, which now delivers them to B's namespace stack,
  *   not to B's rings (as if B were not open yet): B's rings see only what
  *   A sends after its TX ring switched, in order, none twice.  When A's
- *   TX ring switches it kicks the AF_XDP socket once more and takes back
- *   the completions; the slots the kernel still had not completed are
- *   given back to the application unsent and counted (ctl.hw_drops of
+ *   TX ring switches it kicks the AF_XDP socket again and again while
+ *   that completes anything (bounded: 64 kicks; in copy mode each kick
+ *   completes a budget of frames), and takes back the completions; only
+ *   slots the kernel then still had not completed are given back to the application unsent and counted (ctl.hw_drops of
  *   the TX ring, "link_drops" of UNM_REQ_NIC_INFO).  A's RX ring takes
  *   what its AF_XDP RX ring holds (as much as fits; the rest is counted
  *   the same way), closes the socket (the last close waits for an RCU

@@ -9,7 +9,7 @@
  *
  *   1. the ring's shared state (hwcur, hwtail, kx[]) leaves the mode
  *      kx[3] says it is in, unless another binder switched it already:
- *      AF_XDP TX kicks once more and takes completions, then gives back
+ *      AF_XDP TX kicks while that completes frames (bounded), then gives back
  *      the slots still in flight (counted in ctl.hw_drops); AF_XDP RX
  *      takes what its AF_XDP RX ring holds; linked RX takes what was
  *      pushed;
@@ -303,10 +303,18 @@ static void shared_leave(struct unm_ring *r, struct veth_ring *vr, struct unm_kr
 	uint32_t n = r->n;
 
 	if (r->dir == UNM_DIR_TX && from == UNM_VETH_M_XDP) {
-		uint32_t lost;
+		uint32_t lost, i;
 
-		if (vr->x)	/* send what the kernel will still take */
+		/* send what the kernel will still take: a copy-mode kick
+		 * completes a budget of frames, so kick again while that
+		 * moves anything (bounded) */
+		for (i = 0; vr->x && i < 64; i++) {
+			uint32_t before = k->hwtail;
+
 			unm_xdp_ring_txsync(r, vr->x, k, k->hwcur);
+			if (nxt(k->hwtail, n) == k->hwcur || k->hwtail == before)
+				break;
+		}
 		lost = unm_idx_dist(nxt(k->hwtail, n), k->hwcur, n);
 		if (lost)
 			atomic_fetch_add_explicit(&r->ctl->hw_drops, lost, memory_order_relaxed);
