@@ -5,8 +5,15 @@
 #   veth tx -> rx, 60-byte frames, sender on core 0 (namespace A), receiver
 #   on core 1 (namespace B):
 #
-#   unetmap           pkt-gen -f tx on netmap:A -> pkt-gen -f rx on netmap:B
-#                     (AF_XDP through netmapd; rx sleeps in poll() when idle)
+#   unetmap-linked    pkt-gen -f tx on netmap:A -> pkt-gen -f rx on netmap:B,
+#                     both in automatic mode: netmapd links the two ends
+#                     ring to ring (the veth fast path, common/unm_veth.h),
+#                     no kernel on the data path
+#   pipe              the same two pkt-gen on the two ends of a netmap pipe:
+#                     what the linked veth should match
+#   unetmap           pkt-gen -f tx on netmap:A@conf:nic=copy -> pkt-gen -f
+#                     rx on netmap:B (AF_XDP through netmapd: a forced mode
+#                     is never linked; rx sleeps in poll() when idle)
 #   unetmap-busy      the same, rx busy-waits (pkt-gen -E: NIOCRXSYNC loop)
 #   xsk-poll          xsk_bench tx -> xsk_bench rx -P: a minimal libxdp
 #                     program, copy mode, rx sleeps in poll() when idle
@@ -27,7 +34,8 @@
 # (host drift hits all alike).  Ratios pair like with like: unetmap /
 # xsk-poll and unetmap-busy / xsk (the >= 95% target); unetmap / xsk
 # pits pkt-gen's default (sleeping) receiver against the busy-polling
-# one; unetmap / afpacket, unetmap-emulated / afpacket.
+# one; unetmap / afpacket, unetmap-emulated / afpacket; unetmap-linked /
+# pipe (the fast path's target) and unetmap-linked / unetmap.
 #
 # Usage: bench/xdp.sh [--runs R] [--seconds S] [--only ID,ID] [--out FILE]
 #                     [--keep] [--list] [-h]
@@ -40,8 +48,8 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${BUILD:-$root/build}" && pwd) || { echo "no build directory"; exit 2; }
 runs=5 secs=5 only= out=$root/bench/xdp-results.md keep=0
-all_ids="unetmap unetmap-busy xsk-poll xsk xsk-unaligned unetmap-emulated afpacket"
-usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
+all_ids="unetmap-linked pipe unetmap unetmap-busy xsk-poll xsk xsk-unaligned unetmap-emulated afpacket"
+usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift ;;
@@ -129,16 +137,20 @@ pg_rate() {
 }
 
 one() {	# id run -> prints the figure (Mpps) or nothing
-	local id=$1 r=$2 rx=$tmp/$1.$2.rx tx=$tmp/$1.$2.tx rp sp sx="" rxo="" xo=""
+	local id=$1 r=$2 rx=$tmp/$1.$2.rx tx=$tmp/$1.$2.tx rp sp sx="" tsx="" rxo="" xo=""
+	local prx="netmap:$IB" ptx="netmap:$IA"
 	case $id in
-	unetmap|unetmap-busy|unetmap-emulated)
+	unetmap-linked|pipe|unetmap|unetmap-busy|unetmap-emulated)
 		[ $id = unetmap-busy ] && rxo=-E
+		# one end in a forced mode: AF_XDP, not linked
+		[ $id = unetmap ] || [ $id = unetmap-busy ] && tsx=@conf:nic=copy
 		[ $id = unetmap-emulated ] && sx=@conf:nic=emulated
-		bgrun "$NB" 1 "$rx" timeout $((secs + 12)) "$PG" -i "netmap:$IB$sx" -f rx -n 0 \
+		[ $id = pipe ] && prx="netmap:pipeXB$sfx}1" ptx="netmap:pipeXB$sfx{1"
+		bgrun "$NB" 1 "$rx" timeout $((secs + 12)) "$PG" -i "$prx$sx" -f rx -n 0 \
 			-w 1 -a 1 -N -T 1000 $rxo
 		rp=$!
 		sleep 1.5
-		bgrun "$NA" 0 "$tx" timeout $((secs + 4)) "$PG" -i "netmap:$IA$sx" -f tx -n 0 \
+		bgrun "$NA" 0 "$tx" timeout $((secs + 4)) "$PG" -i "$ptx$sx$tsx" -f tx -n 0 \
 			-l 60 -w 1 -a 0 -D 02:00:00:00:00:02
 		sp=$!
 		waitpid "$sp" $((secs + 8))
@@ -210,6 +222,9 @@ mode=$(grep -E " $IB: (AF_XDP|emulated)" "$dlog" 2>/dev/null | grep -v emulated 
 		if [ "$a" = - ] || [ "$b" = - ]; then echo "| $1 / $2 | - |"; return; fi
 		echo "| $1 / $2 | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f%%", 100 * a / b }') |"
 	}
+	ratio unetmap-linked pipe
+	ratio unetmap-linked unetmap
+	ratio unetmap-linked afpacket
 	ratio unetmap xsk-poll
 	ratio unetmap-busy xsk
 	ratio unetmap xsk
@@ -220,7 +235,7 @@ mode=$(grep -E " $IB: (AF_XDP|emulated)" "$dlog" 2>/dev/null | grep -v emulated 
 cat "$tmp/report"
 cp "$tmp/report" "$out"
 rc=0
-for id in unetmap unetmap-busy unetmap-emulated; do
+for id in unetmap-linked pipe unetmap unetmap-busy unetmap-emulated; do
 	case " $ids " in *" $id "*) [ "${med[$id]:--}" = - ] && rc=1 ;; esac
 done
 exit $rc

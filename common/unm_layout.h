@@ -99,7 +99,9 @@ struct unm_ring_ctl {
 	_Atomic uint32_t app_sleep;	/* a binder is about to block on this
 					 * ring: the other side kicks after its
 					 * next publish, and clears it (xchg) */
-	uint8_t  pad0[64 - 2 * 4];
+	_Atomic uint32_t link_ack;	/* veth RX rings: what the binders have
+					 * made of the last link_gen (unm_veth.h) */
+	uint8_t  pad0[64 - 3 * 4];
 
 	/* line 1: hardware side */
 	_Atomic uint32_t hw_idx;	/* TX: slots before it are consumed.
@@ -123,7 +125,10 @@ struct unm_ring_ctl {
 					 * feeds change: its binders ask netmapd
 					 * for the new list (lib/mon.c); beside
 					 * state, it costs a sync no other line */
-	uint8_t  pad2[64 - 2 * 4];
+	_Atomic uint32_t link_gen;	/* veth ports: bumped when the port is
+					 * linked to its peer's rings or goes back
+					 * to AF_XDP (common/unm_veth.h) */
+	uint8_t  pad2[64 - 3 * 4];
 
 	/* line 3: private to the binders' sync code, under lock; kept apart
 	 * from line 0 so that the other side's reads of app_idx do not

@@ -26,7 +26,7 @@
 
 /* Changes with the layout below: a library that expects another one
  * finds no NIC part in the reply and refuses the bind (EPROTO). */
-#define UNM_NIC_MAGIC 0x32494e55u	/* "UNI2" */
+#define UNM_NIC_MAGIC 0x33494e55u	/* "UNI3" */
 
 /* unm_bind_nic.flags */
 #define UNM_NIC_F_NEED_WAKEUP 0x1u	/* XDP: bound with XDP_USE_NEED_WAKEUP */
@@ -105,7 +105,7 @@ struct unm_nic_info {
 	uint32_t slots;		/* slots per ring */
 	uint32_t rx_spares;	/* AF_XDP: receive buffers per queue beyond
 				 * the RX ring's slots */
-	uint32_t pad;
+	uint32_t link;		/* UNM_NIC_LINK_*: the veth fast path */
 	uint64_t rx_drops;	/* frames the kernel took for the port and
 				 * dropped: AF_XDP no buffer (fill ring
 				 * empty), RX ring full, or too long;
@@ -115,9 +115,19 @@ struct unm_nic_info {
 				 * and found the fill ring empty */
 	uint64_t rx_invalid;	/* AF_XDP: fill ring entries it refused */
 	uint64_t tx_invalid;	/* AF_XDP: TX descriptors it refused */
+	uint64_t link_drops;	/* veth: frames in the kernel path when the
+				 * port switched to or from linked mode
+				 * (common/unm_veth.h) */
 };
 
-_Static_assert(sizeof(struct unm_nic_info) == 64, "unm_nic_info is 64 bytes");
+_Static_assert(sizeof(struct unm_nic_info) == 72, "unm_nic_info is 72 bytes");
+
+/* unm_nic_info.link */
+#define UNM_NIC_LINK_NONE 0u	/* through the kernel (the mode above) */
+#define UNM_NIC_LINK_PEER 1u	/* veth: rings linked to the other end's,
+				 * no kernel on the data path */
+#define UNM_NIC_LINK_KEPT 2u	/* veth: closed, kept for the other end,
+				 * which is open (common/unm_veth.h) */
 
 /* What a mode means, for people: "AF_XDP, native XDP, copy mode",
  * "emulated (AF_PACKET)", ...; "unknown" for no mode. */

@@ -7,6 +7,7 @@
 #include "unm_nic.h"
 #include "unm_mon.h"
 #include "unm_vale.h"
+#include "unm_veth.h"
 #include "unm_vm.h"
 #include "unm_vxlan.h"
 
@@ -35,6 +36,7 @@ int unm_nmreq_body_size(uint16_t t)
 	case UNM_REQ_REVOKE:			return sizeof(struct unm_grant);
 	case UNM_REQ_VALE_VHOST:		return sizeof(struct unm_vale_vhost);
 	case UNM_REQ_NIC_INFO:			return sizeof(struct unm_nic_info);
+	case UNM_REQ_VETH_LINK:			return sizeof(struct unm_veth_link);
 	case UNM_REQ_VXLAN_STATS:		return sizeof(struct unm_vxlan_stats);
 	case UNM_REQ_MON_STATS:			return sizeof(struct unm_mon_stats);
 	case UNM_REQ_MON_TARGETS:		return sizeof(struct unm_mon_targets);

@@ -24,7 +24,7 @@
 /* Covers the message formats and the region layout (unm_layout.h): any
  * change to either bumps it, so a library never drives rings laid out by
  * a netmapd of another version (the connection fails with EPROTO). */
-#define UNM_WIRE_VERSION  5u
+#define UNM_WIRE_VERSION  6u
 #define UNM_WIRE_MAX      (64u * 1024u)	/* largest message, header included */
 #define UNM_WIRE_MAXFDS   64u	/* NIC binds pass one socket per queue */
 
@@ -102,6 +102,9 @@ enum unm_port_kind {
 	UNM_KIND_MONITOR  = 7,	/* a monitor: its RX rings are filled by
 				 * the monitored port's producers (ctl
 				 * line 1), its TX ring fails with EIO */
+	UNM_KIND_VETH     = 8,	/* netmap:IFNAME on one end of a veth pair:
+				 * AF_XDP as UNM_KIND_XDP, or linked to the
+				 * other end's rings (common/unm_veth.h) */
 };
 
 struct unm_bind_ring {

@@ -20,6 +20,7 @@
 
 #include "nmd.h"
 #include "unm_nic.h"
+#include "unm_veth.h"
 #include "unm_mon.h"
 #include "unm_vale.h"
 
@@ -78,6 +79,9 @@ int nmd_grant_check(const struct nmd_client *c, struct nmd_req *r)
 	case NETMAP_REQ_PORT_HDR_GET:
 	case UNM_REQ_VALE_STATS:
 		break;
+	case UNM_REQ_VETH_LINK:
+		/* what a ring of the client's own binding is now */
+		return 0;
 	case UNM_REQ_MON_TARGETS:
 		/* the monitors of the client's own binding (the host may
 		 * monitor the ports it granted): no name to check */

@@ -358,6 +358,9 @@ struct unm_mon_ring;
 /* nmd_unbind(): binding b of p goes away (still counted in p->nbind).
  * The last one takes p out of netmap mode: its monitors are orphaned. */
 void nmd_mon_unbound(struct nmd_port *p, struct nmd_binding *b);
+/* Has p a live zero-copy monitor (/z)?  (The veth fast path does not link
+ * such a port: the buffers a linked TX ring reclaims are the peer's.) */
+bool nmd_mon_has_zcopy(const struct nmd_port *p);
 /* UNM_REQ_MON_STATS, UNM_REQ_MON_TARGETS */
 int nmd_mon_request(struct nmd_client *c, struct nmd_req *r);
 /* For a kind with mon_changed: the copy monitors RX ring `ringid` of p

@@ -13,6 +13,7 @@
 
 #include "nmd.h"
 #include "unm_nic.h"
+#include "unm_veth.h"
 #include "unm_mon.h"
 #include "unm_vale.h"
 #include "unm_vm.h"
@@ -566,6 +567,7 @@ int nmd_request(struct nmd_client *c, struct nmd_req *r)
 	case UNM_REQ_VALE_VHOST:
 		return nmd_vhost_request(c, r);
 	case UNM_REQ_NIC_INFO:
+	case UNM_REQ_VETH_LINK:
 		return nmd_nic_request(c, r);
 	case UNM_REQ_VXLAN_STATS:
 		return nmd_vxlan_request(c, r);

@@ -145,6 +145,7 @@ int unm_dev_bind(struct unm_port *p, const struct unm_bind_info *bi, size_t len,
 	case UNM_KIND_XDP: ops = &unm_xdp_ops; break;
 	case UNM_KIND_PACKET: ops = &unm_packet_ops; break;
 	case UNM_KIND_MONITOR: ops = &unm_monitor_ops; break;
+	case UNM_KIND_VETH: ops = &unm_veth_ops; break;
 	default: goto fail;
 	}
 	/* a passthrough port inside a guest: the region is a device BAR */

@@ -159,7 +159,7 @@ struct unm_port_ops {
 };
 
 extern const struct unm_port_ops unm_pipe_ops, unm_null_ops, unm_nullsink_ops, unm_hw_ops;
-extern const struct unm_port_ops unm_xdp_ops, unm_packet_ops, unm_monitor_ops;
+extern const struct unm_port_ops unm_xdp_ops, unm_packet_ops, unm_monitor_ops, unm_veth_ops;
 
 /* fd table (dev_table.c) */
 struct unm_port *unm_port_lookup(int fd);

@@ -102,7 +102,9 @@ static inline void unm_nic_arm(struct unm_port *p, bool on)
 		for (i = 0; i < p->nrings[d]; i++) {
 			struct unm_nic_sock *s = p->ring[d][i].priv;
 
-			if (!s || s->in_ep == on)
+			/* fd -1: a veth ring linked to its peer (sync_veth.c),
+			 * woken through the port's eventfds only */
+			if (!s || s->fd < 0 || s->in_ep == on)
 				continue;
 			if (on) {
 				ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
@@ -120,6 +122,23 @@ static inline void unm_nic_arm(struct unm_port *p, bool on)
 		while (unm_libc.epoll_wait(p->wake_ep, evs, 8, 0) == 8)
 			;
 }
+
+/*
+ * AF_XDP one ring at a time (sync_xdp.c), for the veth fast path
+ * (sync_veth.c), whose rings are AF_XDP at times only.  The state is what
+ * unm_xdp_ring_open() returns: ring r's half of the socket of reply entry
+ * i (its rings mapped; the descriptor stays the caller's).
+ * unm_xdp_ring_prefill() posts every spare, then slots [from, to), to a
+ * new socket's fill ring and resets the spare cursor in k.
+ */
+void *unm_xdp_ring_open(struct unm_ring *r, char *base, const struct unm_bind_info *bi,
+			size_t len, uint32_t i, const int *fds, unsigned nfds, int *err);
+void unm_xdp_ring_close(void *x);
+int unm_xdp_ring_txsync(struct unm_ring *r, void *x, struct unm_kring *k, uint32_t head);
+int unm_xdp_ring_rxsync(struct unm_ring *r, void *x, struct unm_kring *k, uint32_t head);
+uint32_t unm_xdp_ring_rx_pending(void *x);	/* frames its RX ring holds */
+void unm_xdp_ring_prefill(struct unm_ring *r, void *x, struct unm_kring *k, uint32_t from,
+			  uint32_t to);
 
 /* The error a sync reports for the device state netmapd publishes. */
 static inline int unm_nic_state_err(const struct unm_ring *r)

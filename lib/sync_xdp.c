@@ -162,9 +162,9 @@ static int tx_kick(struct xdp_ring *x, uint32_t prod)
 	return 0;
 }
 
-static int xdp_txsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
+static int xdp_txsync_x(struct unm_ring *r, struct xdp_ring *x, struct unm_kring *kr,
+			uint32_t head)
 {
-	struct xdp_ring *x = r->priv;
 	struct netmap_ring *ring = r->ring;
 	struct xdp_desc *desc = x->q.desc;
 	uint32_t n = r->n, hwcur = kr->hwcur, hwtail = kr->hwtail, k, prod, prod0;
@@ -295,9 +295,9 @@ static void rx_claim(struct netmap_ring *ring, struct xdp_ring *x, uint32_t n, u
 	st->buf_idx = b;
 }
 
-static int xdp_rxsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
+static int xdp_rxsync_x(struct unm_ring *r, struct xdp_ring *x, struct unm_kring *kr,
+			uint32_t head)
 {
-	struct xdp_ring *x = r->priv;
 	struct netmap_ring *ring = r->ring;
 	const struct xdp_desc *desc = x->q.desc;
 	uint32_t n = r->n, hwcur = kr->hwcur, hwtail = kr->hwtail, end;
@@ -384,6 +384,13 @@ static int xq_map(struct xq *q, int fd, const struct xdp_ring_offset *o, uint64_
 	return 0;
 }
 
+static void ring_close(struct xdp_ring *x)
+{
+	xq_unmap(&x->q);
+	xq_unmap(&x->uq);
+	free(x);
+}
+
 static void xdp_unbind(struct unm_port *p)
 {
 	uint32_t i;
@@ -396,9 +403,7 @@ static void xdp_unbind(struct unm_port *p)
 
 			if (!x)
 				continue;
-			xq_unmap(&x->q);
-			xq_unmap(&x->uq);
-			free(x);
+			ring_close(x);
 			p->ring[d][i].priv = NULL;
 		}
 	}
@@ -409,79 +414,169 @@ static bool pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+/* Map ring r's half of its socket (entry i of the reply).  0 or -errno. */
+static int ring_open(struct unm_ring *r, char *base, const struct unm_bind_info *bi,
+		     const struct unm_bind_nic *nic, uint32_t i, const int *fds, unsigned nfds,
+		     struct xdp_ring **out)
+{
+	const struct unm_nic_ring *nr = &nic->ring[i];
+	struct xdp_mmap_offsets off;
+	socklen_t ol = sizeof(off);
+	struct xdp_ring *x;
+	bool tx = bi->ring[i].dir == UNM_DIR_TX;
+	int err;
+
+	/* the rings must hold every slot's buffer at once */
+	if (nr->sock_fd < 3 || (unsigned)nr->sock_fd >= nfds ||
+	    !pow2(nr->ring_entries) || !pow2(nr->umem_entries) ||
+	    nr->ring_entries < r->n || nr->umem_entries < r->n ||
+	    nr->ring_entries > (1u << 20) || nr->umem_entries > (1u << 20))
+		return -EPROTO;
+	/* RX spares: an array below the buffer pool, and a fill ring
+	 * that holds them with the kernel's slots' buffers */
+	if (!tx && nr->spare_n &&
+	    (nr->spare_n > (1u << 20) || nr->umem_entries - (r->n - 1) < nr->spare_n ||
+	     nr->spare_ofs % sizeof(uint32_t) || nr->spare_ofs > bi->buf_pool_ofs ||
+	     (uint64_t)nr->spare_n * sizeof(uint32_t) > bi->buf_pool_ofs - nr->spare_ofs))
+		return -EPROTO;
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->sock.fd = fds[nr->sock_fd];
+	x->bufs = base + bi->buf_pool_ofs;
+	x->bs = bi->buf_size;
+	x->back = nic->rx_back;
+	x->room = nic->rx_room;
+	x->wakeup = (nic->flags & UNM_NIC_F_NEED_WAKEUP) != 0;
+	x->sg = (nic->flags & UNM_NIC_F_SG) != 0;
+	x->zc = (nic->mode & NR_UNM_NIC_ZEROCOPY) != 0;
+	if (!tx && nr->spare_n) {
+		x->spare = (uint32_t *)(void *)(base + nr->spare_ofs);
+		x->nspare = nr->spare_n;
+	}
+	if (getsockopt(x->sock.fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (tx)
+		err = xq_map(&x->q, x->sock.fd, &off.tx, XDP_PGOFF_TX_RING, nr->ring_entries,
+			     sizeof(struct xdp_desc)) ?:
+		      xq_map(&x->uq, x->sock.fd, &off.cr, XDP_UMEM_PGOFF_COMPLETION_RING,
+			     nr->umem_entries, sizeof(uint64_t));
+	else
+		err = xq_map(&x->q, x->sock.fd, &off.rx, XDP_PGOFF_RX_RING, nr->ring_entries,
+			     sizeof(struct xdp_desc)) ?:
+		      xq_map(&x->uq, x->sock.fd, &off.fr, XDP_UMEM_PGOFF_FILL_RING,
+			     nr->umem_entries, sizeof(uint64_t));
+	if (err)
+		goto fail;
+	*out = x;
+	return 0;
+fail:
+	ring_close(x);
+	return err;
+}
+
 static int xdp_bind(struct unm_port *p, char *base, const struct unm_bind_info *bi, size_t len,
 		    const int *fds, unsigned nfds)
 {
 	const struct unm_bind_nic *nic = unm_nic_info(bi, len);
 	uint32_t i;
-	int err = -EPROTO;
+	int err;
 
 	if (!nic || nic->rx_back >= bi->buf_size || nic->rx_room > bi->buf_size)
 		return -EPROTO;
 	for (i = 0; i < bi->nrings; i++) {
-		const struct unm_nic_ring *nr = &nic->ring[i];
 		struct unm_ring *r = unm_nic_ring_of(p, bi, i);
-		struct xdp_mmap_offsets off;
-		socklen_t ol = sizeof(off);
 		struct xdp_ring *x;
-		bool tx = bi->ring[i].dir == UNM_DIR_TX;
 
-		/* the rings must hold every slot's buffer at once */
-		if (nr->sock_fd < 3 || (unsigned)nr->sock_fd >= nfds ||
-		    !pow2(nr->ring_entries) || !pow2(nr->umem_entries) ||
-		    nr->ring_entries < r->n || nr->umem_entries < r->n ||
-		    nr->ring_entries > (1u << 20) || nr->umem_entries > (1u << 20)) {
-			err = -EPROTO;
-			goto fail;
-		}
-		/* RX spares: an array below the buffer pool, and a fill ring
-		 * that holds them with the kernel's slots' buffers */
-		if (!tx && nr->spare_n &&
-		    (nr->spare_n > (1u << 20) || nr->umem_entries - (r->n - 1) < nr->spare_n ||
-		     nr->spare_ofs % sizeof(uint32_t) || nr->spare_ofs > bi->buf_pool_ofs ||
-		     (uint64_t)nr->spare_n * sizeof(uint32_t) > bi->buf_pool_ofs - nr->spare_ofs)) {
-			err = -EPROTO;
-			goto fail;
-		}
-		x = calloc(1, sizeof(*x));
-		if (!x) {
-			err = -ENOMEM;
-			goto fail;
+		err = ring_open(r, base, bi, nic, i, fds, nfds, &x);
+		if (err) {
+			xdp_unbind(p);
+			return err;
 		}
 		r->priv = x;
-		x->sock.fd = fds[nr->sock_fd];
-		x->bufs = base + bi->buf_pool_ofs;
-		x->bs = bi->buf_size;
-		x->back = nic->rx_back;
-		x->room = nic->rx_room;
-		x->wakeup = (nic->flags & UNM_NIC_F_NEED_WAKEUP) != 0;
-		x->sg = (nic->flags & UNM_NIC_F_SG) != 0;
-		x->zc = (nic->mode & NR_UNM_NIC_ZEROCOPY) != 0;
-		if (!tx && nr->spare_n) {
-			x->spare = (uint32_t *)(void *)(base + nr->spare_ofs);
-			x->nspare = nr->spare_n;
-		}
-		if (getsockopt(x->sock.fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) < 0) {
-			err = -errno;
-			goto fail;
-		}
-		if (tx)
-			err = xq_map(&x->q, x->sock.fd, &off.tx, XDP_PGOFF_TX_RING, nr->ring_entries,
-				     sizeof(struct xdp_desc)) ?:
-			      xq_map(&x->uq, x->sock.fd, &off.cr, XDP_UMEM_PGOFF_COMPLETION_RING,
-				     nr->umem_entries, sizeof(uint64_t));
-		else
-			err = xq_map(&x->q, x->sock.fd, &off.rx, XDP_PGOFF_RX_RING, nr->ring_entries,
-				     sizeof(struct xdp_desc)) ?:
-			      xq_map(&x->uq, x->sock.fd, &off.fr, XDP_UMEM_PGOFF_FILL_RING,
-				     nr->umem_entries, sizeof(uint64_t));
-		if (err)
-			goto fail;
 	}
 	return 0;
-fail:
-	xdp_unbind(p);
-	return err;
+}
+
+static int xdp_txsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
+{
+	return xdp_txsync_x(r, r->priv, kr, head);
+}
+
+static int xdp_rxsync(struct unm_ring *r, struct unm_kring *kr, uint32_t head)
+{
+	return xdp_rxsync_x(r, r->priv, kr, head);
+}
+
+/* ---- one ring at a time, for kinds that are AF_XDP only at times (the
+ * veth fast path, sync_veth.c; declared in nic_ring.h) ---- */
+
+void *unm_xdp_ring_open(struct unm_ring *r, char *base, const struct unm_bind_info *bi,
+			size_t len, uint32_t i, const int *fds, unsigned nfds, int *err)
+{
+	const struct unm_bind_nic *nic = unm_nic_info(bi, len);
+	struct xdp_ring *x = NULL;
+
+	*err = -EPROTO;
+	if (!nic || i >= bi->nrings || nic->rx_back >= bi->buf_size ||
+	    nic->rx_room > bi->buf_size)
+		return NULL;
+	*err = ring_open(r, base, bi, nic, i, fds, nfds, &x);
+	return *err ? NULL : x;
+}
+
+void unm_xdp_ring_close(void *x)
+{
+	ring_close(x);
+}
+
+int unm_xdp_ring_txsync(struct unm_ring *r, void *x, struct unm_kring *k, uint32_t head)
+{
+	return xdp_txsync_x(r, x, k, head);
+}
+
+int unm_xdp_ring_rxsync(struct unm_ring *r, void *x, struct unm_kring *k, uint32_t head)
+{
+	return xdp_rxsync_x(r, x, k, head);
+}
+
+uint32_t unm_xdp_ring_rx_pending(void *xv)
+{
+	struct xdp_ring *x = xv;
+
+	/* A: pairs with the kernel's release of the RX descriptors */
+	return atomic_load_explicit(x->q.prod, memory_order_acquire) -
+	       atomic_load_explicit(x->q.cons, memory_order_relaxed);
+}
+
+/*
+ * A new socket's fill ring gets the RX ring's buffers as netmapd posts
+ * them at open (nic_xdp.c): every spare first, in array order, then the
+ * slots [from, to); the spare cursor (kx[1]) starts at 0 again.
+ */
+void unm_xdp_ring_prefill(struct unm_ring *r, void *xv, struct unm_kring *k, uint32_t from,
+			  uint32_t to)
+{
+	struct xdp_ring *x = xv;
+	uint64_t *addr = x->uq.desc;
+	uint32_t prod, j;
+
+	prod = atomic_load_explicit(x->uq.prod, memory_order_relaxed);
+	for (j = 0; j < x->nspare; j++) {
+		uint32_t idx = __atomic_load_n(&x->spare[j], __ATOMIC_RELAXED);
+
+		/* the array is shared memory: a bad entry is left out */
+		if (idx < 2 || idx >= r->buf_total)
+			continue;
+		addr[prod & x->uq.mask] = (uint64_t)idx * x->bs - x->back;
+		prod++;
+	}
+	/* R: publishes the spares before rx_post() publishes the slots */
+	atomic_store_explicit(x->uq.prod, prod, memory_order_release);
+	rx_post(r, x, from, to);
+	k->kx[1] = 0;
 }
 
 const struct unm_port_ops unm_xdp_ops = {

@@ -560,6 +560,11 @@ static void orphan_all(struct nmd_port *p)
 		p->ops->mon_changed(p);
 }
 
+bool nmd_mon_has_zcopy(const struct nmd_port *p)
+{
+	return zchain_next(p, NULL) != NULL;
+}
+
 void nmd_mon_unbound(struct nmd_port *p, struct nmd_binding *b)
 {
 	struct mon_feed *f = feed_get(p, false);

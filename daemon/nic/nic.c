@@ -35,6 +35,7 @@
 #include <linux/sockios.h>
 
 #include "nic.h"
+#include "unm_veth.h"
 
 pthread_mutex_t nic_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -546,6 +547,10 @@ static void port_describe(struct nic_port *np, struct unm_nic_info *ni)
 	ni->queues = np->nq;
 	ni->slots = np->nslots;
 	ni->rx_spares = np->q ? np->q[0].spare_n : 0;
+	ni->link = !np->peer || np->peer->peer != np || np->peer->kept ? UNM_NIC_LINK_NONE :
+		   np->kept ? UNM_NIC_LINK_KEPT : UNM_NIC_LINK_PEER;
+	if (np->veth)
+		ni->link_drops = nic_veth_drops(np);
 	if (np->pkt >= 0)
 		nic_packet_stats(np, ni);
 	else
@@ -571,6 +576,9 @@ static void port_destroy(struct nic_port *np)
 			 (unsigned long long)ni.rx_fill_empty, (unsigned long long)ni.rx_invalid,
 			 (unsigned long long)ni.tx_invalid);
 	}
+	if (np->peer && np->peer->peer == np)
+		np->peer->peer = NULL;
+	np->peer = NULL;
 	watch_stop(np);
 	port_unlink(np);
 	if (np->nsfd >= 0 && fstat(np->nsfd, &st) == 0 && ns_enter(np->nsfd, &st, &saved) < 0)
@@ -739,15 +747,38 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 	if (want == NR_UNM_NIC_EMULATED)
 		nq = 1;	/* a packet socket has no queues */
 	np->nq = nq;
+	/* the other end of a veth pair open already: linked, in its region
+	 * and with its geometry (common/unm_veth.h); automatic mode only,
+	 * and only to an end opened by the same trust domain (the host, or
+	 * one grant holder: a container shares memory with no port it was
+	 * not given) */
+	if (c->grant)
+		snprintf(np->holder, sizeof(np->holder), "%s", c->grant->holder);
+	if (!(reg->nr_flags & NR_UNM_NIC_MASK) && !def_mode && nic_veth_probe(np) == 0) {
+		struct nic_port *q = nic_veth_peer(np, reg->nr_extra_bufs);
+
+		if (q && (!reg->nr_mem_id || reg->nr_mem_id == q->nr->rg->mem_id)) {
+			np->peer = q;	/* linked by the first bind */
+			np->nslots = q->nslots;
+			np->nr = q->nr;
+			np->mode = q->mode;
+			np->rx_back = q->rx_back;
+			np->nic_flags = q->nic_flags;
+			np->attach_mode = q->attach_mode;
+		}
+	}
 	need = port_bufs(nq, np->nslots, want != NR_UNM_NIC_EMULATED) + reg->nr_extra_bufs;
-	np->nr = region_get(c->pid, reg->nr_mem_id, need, msg, msglen, &err);
+	if (!np->nr)
+		np->nr = region_get(c->pid, reg->nr_mem_id, need, msg, msglen, &err);
 	if (!np->nr)
 		goto fail_port;
 	np->nr->nports++;
 	np->port.rg = np->nr->rg;
 	nmd_region_ref(np->port.rg);
 
-	if (want != NR_UNM_NIC_EMULATED) {
+	if (np->peer) {
+		/* no sockets: the rings are linked */
+	} else if (want != NR_UNM_NIC_EMULATED) {
 		err = nic_xdp_setup(np, want, msg, msglen);
 		if (err && want) {
 			/* a forced AF_XDP mode does not fall back */
@@ -759,11 +790,13 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 			np->nq = 1;
 		}
 	}
-	if (!np->prog) {
+	if (!np->prog && !np->peer) {
 		err = nic_packet_setup(np, msg, msglen);
 		if (err)
 			goto fail_port;
 	}
+	if (np->pkt >= 0)
+		np->veth = false;	/* emulated: nothing to link */
 	if (np->mtu + NIC_L2_HDR > rx_room(np) && !(reg->nr_flags & NR_TX_RINGS_ONLY)) {
 		snprintf(msg, msglen, "%s: MTU %u does not fit the %u bytes a buffer receives; "
 			 "lower the MTU", name, np->mtu, rx_room(np));
@@ -782,6 +815,7 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 		if (err)
 			goto fail_port;
 	}
+	nic_veth_init(np);
 	err = watch_start(np);
 	if (err)
 		nmd_warn("%s: no link monitor: %s", name, strerror(-err));
@@ -795,7 +829,8 @@ static int nic_open(struct nmd_client *c, const char *name, struct nmreq_registe
 	if (!nmd_named_find(np->port.name))
 		nmd_named_add(&np->port);
 	nmd_info("%s: %s, %u ring pair(s) of %u slots, region %u (client %d)", name,
-		 unm_nic_mode_desc(np->mode), np->nq, np->nslots, np->port.rg->mem_id, (int)c->pid);
+		 np->peer ? "veth linked to the other end" : unm_nic_mode_desc(np->mode), np->nq,
+		 np->nslots, np->port.rg->mem_id, (int)c->pid);
 	*out = &np->port;
 	return 0;
 
@@ -814,7 +849,14 @@ static void nic_released(struct nmd_port *p)
 {
 	if (p->nbind > 0)
 		return;
+	if (!nic_veth_released(NIC_PORT(p)))
+		return;	/* kept for the other end of its veth pair */
 	port_destroy(NIC_PORT(p));
+}
+
+static void nic_bound(struct nmd_port *p)
+{
+	nic_veth_bound(NIC_PORT(p));
 }
 
 /* Index of fd in the reply's descriptors, adding it if needed. */
@@ -850,7 +892,12 @@ static int nic_bind_info(struct nmd_port *p, struct nmd_req *r)
 	nic = (struct unm_bind_nic *)(void *)(nb + r->bind_len);
 	r->bind_len += extra;
 	memset(nic, 0, extra);
-	bi->kind = np->pkt >= 0 ? UNM_KIND_PACKET : UNM_KIND_XDP;
+	bi->kind = np->pkt >= 0 ? UNM_KIND_PACKET : np->veth ? UNM_KIND_VETH : UNM_KIND_XDP;
+	if (np->veth) {
+		/* each ring asks what it is at its first sync (unm_veth.h) */
+		r->bind_len -= extra;
+		return 0;
+	}
 	nic->magic = UNM_NIC_MAGIC;
 	nic->flags = np->nic_flags;
 	nic->mode = np->mode;
@@ -956,6 +1003,8 @@ int nmd_nic_request(struct nmd_client *c, struct nmd_req *r)
 	struct stat st;
 	int nsfd, err;
 
+	if (r->msg->hdr.nr_reqtype == UNM_REQ_VETH_LINK)
+		return nic_veth_request(c, r);
 	if (r->msg->hdr.nr_reqtype != UNM_REQ_NIC_INFO)
 		return -EINVAL;
 	if (strchr(name, ':')) {
@@ -1041,6 +1090,31 @@ void nmd_nic_fini(void)
 	mon_ep = mon_stop = -1;
 }
 
+struct nic_port *nic_port_next(struct nic_port *np)
+{
+	return np ? np->next : ports;
+}
+
+int nic_ns_enter(const struct nic_port *np, int *saved)
+{
+	struct stat st;
+
+	*saved = -1;
+	if (np->nsfd < 0 || fstat(np->nsfd, &st) < 0)
+		return -EBADF;
+	return ns_enter(np->nsfd, &st, saved);
+}
+
+void nic_ns_leave(int saved)
+{
+	ns_leave(saved);
+}
+
+void nic_port_destroy(struct nic_port *np)
+{
+	port_destroy(np);
+}
+
 /* The open port of interface `name` in the caller's namespace (for a
  * monitor of it); never opens one. */
 static struct nmd_port *nic_find(struct nmd_client *c, const char *name)
@@ -1070,6 +1144,7 @@ const struct nmd_port_ops nmd_nic_ops = {
 	.open = nic_open,
 	.info = nic_info,
 	.wire_kind = UNM_KIND_XDP,
+	.bound = nic_bound,
 	.released = nic_released,
 	.bind_info = nic_bind_info,
 	.find = nic_find,

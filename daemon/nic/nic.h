@@ -114,6 +114,18 @@ struct nic_port {
 	uint32_t blk_size, blk_nr;
 	uint64_t pkt_drops;	/* PACKET_STATISTICS resets on each read:
 				 * the sum of what we read */
+	/* veth fast path (nic_veth.c, common/unm_veth.h); main thread */
+	bool veth;		/* a veth end opened in automatic mode: its
+				 * binders run lib/sync_veth.c */
+	int peer_ifindex;	/* the other end (IFLA_LINK) */
+	int peer_nsid;		/* its namespace as our namespace numbers it
+				 * (IFLA_LINK_NETNSID); -1: ours */
+	struct nic_port *peer;	/* the other end's port, when linked (or
+				 * chosen by the open, linked by the bind) */
+	bool kept;		/* unbound, kept for its bound peer */
+	char holder[48];	/* opened through a grant: its holder; "" for
+				 * the host.  Only equal holders are linked */
+	uint32_t link_gen;	/* configuration generation of the rings */
 	/* link monitor (under nic_lock) */
 	int nl;			/* rtnetlink socket in the namespace */
 	uint32_t watch_id;
@@ -156,6 +168,13 @@ void nic_xdp_teardown(struct nic_port *np);
  * are open). */
 void nic_xdp_stats(const struct nic_port *np, struct unm_nic_info *ni);
 void nic_xdp_init(void);
+/* veth fast path: the kernel stops delivering to the port (program
+ * detached, netmapd's socket copies closed; spare arrays kept, the
+ * binders' rings still own them); and back: program, sockets (and spare
+ * arrays for a port that never had any) made again and put in the map,
+ * fill rings left for the binders to post (common/unm_veth.h). */
+void nic_xdp_suspend(struct nic_port *np);
+int nic_xdp_resume(struct nic_port *np, char *msg, size_t msglen);
 
 /* nic.c, for nic_vale.c: does the interface exist in the namespace (1,
  * 0, -errno); is a netmap port open on it. */
@@ -168,6 +187,35 @@ void nic_vale_fini(void);
 /* The namespace and interface of attachment `name` ("valeX:IFNAME");
  * false if there is none. */
 bool nic_vale_lookup(const char *name, struct stat *ns, char *ifname);
+
+/* nic.c, for nic_veth.c: the next open port after np (NULL: the first);
+ * enter a port's namespace (leave it with nic_ns_leave); the NIC_INFO
+ * description of a port */
+struct nic_port *nic_port_next(struct nic_port *np);
+int nic_ns_enter(const struct nic_port *np, int *saved);
+void nic_ns_leave(int saved);
+void nic_port_destroy(struct nic_port *np);
+
+/*
+ * nic_veth.c: the veth fast path (common/unm_veth.h).
+ *   nic_veth_probe	in np's namespace: is it a veth end, and its peer
+ *   nic_veth_peer	the open port a new port np should be linked to
+ *			(NULL: none, or no room in its region)
+ *   nic_veth_init	np is new and linked-to-be: its rings' link state
+ *   nic_veth_bound	a binding was added to np: link it if it must be
+ *   nic_veth_released	np's last binding went: false if np is kept for its
+ *			peer (else the caller destroys it; a kept peer
+ *			goes too)
+ *   nic_veth_request	UNM_REQ_VETH_LINK
+ *   nic_veth_drops	what its binders counted at switches
+ */
+int nic_veth_probe(struct nic_port *np);
+struct nic_port *nic_veth_peer(struct nic_port *np, uint32_t need);
+void nic_veth_init(struct nic_port *np);
+void nic_veth_bound(struct nic_port *np);
+bool nic_veth_released(struct nic_port *np);
+int nic_veth_request(struct nmd_client *c, struct nmd_req *r);
+uint64_t nic_veth_drops(const struct nic_port *np);
 
 /* nic_packet.c: the AF_PACKET socket and its TPACKET_V3 ring. */
 int nic_packet_setup(struct nic_port *np, char *msg, size_t msglen);

@@ -152,6 +152,29 @@ static void prog_detach(struct nic_port *np)
 	np->map_fd = -1;
 }
 
+/* Give queue q its spare receive buffers (struct nic_queue): an array
+ * of their indices in the region.  Freed with the port (spares_free). */
+static int spares_alloc(struct nic_port *np, struct nic_queue *q)
+{
+	struct nmd_port *p = &np->port;
+	uint32_t *spare, k;
+
+	if (!q->spare_n || q->spare_ofs)
+		return 0;
+	q->spare_ofs = nmd_region_alloc_ring(p->rg, (size_t)q->spare_n * sizeof(uint32_t));
+	if (!q->spare_ofs)
+		return -ENOMEM;
+	spare = (uint32_t *)(void *)(p->rg->base + q->spare_ofs);
+	/* an earlier ring object may have left indices here */
+	memset(spare, 0, (size_t)q->spare_n * sizeof(uint32_t));
+	for (k = 0; k < q->spare_n; k++) {
+		spare[k] = nmd_region_alloc_buf(p->rg);
+		if (!spare[k])
+			return -ENOMEM;	/* freed with the port */
+	}
+	return 0;
+}
+
 /*
  * Give RX queue qid its spare buffers (struct nic_queue), then post them
  * and the buffers of the RX ring's slots [0, n - 1) to the socket's fill
@@ -173,20 +196,13 @@ static int prefill(struct nic_port *np, int fd, uint32_t qid, struct nic_queue *
 	size_t len;
 	uint32_t k, pos = 0;
 	char *m;
+	int err;
 
-	if (q->spare_n) {
-		q->spare_ofs = nmd_region_alloc_ring(p->rg, (size_t)q->spare_n * sizeof(uint32_t));
-		if (!q->spare_ofs)
-			return -ENOMEM;
+	err = spares_alloc(np, q);
+	if (err)
+		return err;
+	if (q->spare_n)
 		spare = (uint32_t *)(void *)(p->rg->base + q->spare_ofs);
-		/* an earlier ring object may have left indices here */
-		memset(spare, 0, (size_t)q->spare_n * sizeof(uint32_t));
-		for (k = 0; k < q->spare_n; k++) {
-			spare[k] = nmd_region_alloc_buf(p->rg);
-			if (!spare[k])
-				return -ENOMEM;	/* freed with the port */
-		}
-	}
 	if (getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &ol) < 0)
 		return -errno;
 	len = off.fr.desc + (size_t)q->rx_entries * sizeof(uint64_t);
@@ -431,16 +447,10 @@ static void set_msg(char *msg, size_t msglen, const char *ifname, const char *wh
 		snprintf(msg, msglen, "%s: %s: %s", ifname, what, strerror(-err));
 }
 
-int nic_xdp_setup(struct nic_port *np, uint64_t want, char *msg, size_t msglen)
+static void queues_init(struct nic_port *np)
 {
-	uint64_t attach = want & (NR_UNM_NIC_NATIVE | NR_UNM_NIC_GENERIC);
-	uint64_t bindm = want & (NR_UNM_NIC_ZEROCOPY | NR_UNM_NIC_COPY);
 	uint32_t i;
-	int err = 0;
 
-	np->q = calloc(np->nq, sizeof(*np->q));
-	if (!np->q)
-		return -ENOMEM;
 	for (i = 0; i < np->nq; i++) {
 		np->q[i].xsk = -1;
 		np->q[i].tx_entries = pow2_ge(np->nslots);
@@ -448,6 +458,18 @@ int nic_xdp_setup(struct nic_port *np, uint64_t want, char *msg, size_t msglen)
 		/* room for every buffer the kernel may hold at once */
 		np->q[i].rx_entries = pow2_ge(np->nslots + np->q[i].spare_n);
 	}
+}
+
+int nic_xdp_setup(struct nic_port *np, uint64_t want, char *msg, size_t msglen)
+{
+	uint64_t attach = want & (NR_UNM_NIC_NATIVE | NR_UNM_NIC_GENERIC);
+	uint64_t bindm = want & (NR_UNM_NIC_ZEROCOPY | NR_UNM_NIC_COPY);
+	int err = 0;
+
+	np->q = calloc(np->nq, sizeof(*np->q));
+	if (!np->q)
+		return -ENOMEM;
+	queues_init(np);
 	np->map_fd = -1;
 
 	if (attach != NR_UNM_NIC_GENERIC) {
@@ -517,6 +539,74 @@ int nic_xdp_start(struct nic_port *np, char *msg, size_t msglen)
 		if (bpf_map_update_elem(np->map_fd, &key, &fd, 0) < 0) {
 			err = -errno;
 			set_msg(msg, msglen, np->ifname, "XSK map", err);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void nic_xdp_suspend(struct nic_port *np)
+{
+	/* the program first: nothing is redirected to the sockets any more;
+	 * the binders' last close of each socket waits for the grace period
+	 * after which the kernel writes none of its buffers (xsk_release) */
+	prog_detach(np);
+	queues_close(np);
+}
+
+int nic_xdp_resume(struct nic_port *np, char *msg, size_t msglen)
+{
+	enum nic_umem_kind k = NIC_UMEM_COPY;
+	uint32_t i;
+	int err;
+
+	if (!np->q) {
+		/* a port created linked: never had sockets */
+		np->q = calloc(np->nq, sizeof(*np->q));
+		if (!np->q)
+			return -ENOMEM;
+		queues_init(np);
+	} else if (np->q[0].umem == NIC_UMEM_ZC) {
+		k = NIC_UMEM_ZC;
+	}
+	for (i = 0; i < np->nq; i++) {
+		err = spares_alloc(np, &np->q[i]);
+		if (err) {
+			set_msg(msg, msglen, np->ifname, "spare buffers", err);
+			return err;
+		}
+	}
+	err = prog_attach(np, XDP_MODE_NATIVE);
+	if (err)
+		err = prog_attach(np, XDP_MODE_SKB);
+	if (err) {
+		set_msg(msg, msglen, np->ifname, "XDP program", err);
+		return err;
+	}
+	if (np->attach_mode != XDP_MODE_NATIVE)
+		k = NIC_UMEM_COPY;
+	err = queues_open(np, k);
+	if (err && k == NIC_UMEM_ZC)
+		err = queues_open(np, k = NIC_UMEM_COPY);
+	if (err) {
+		set_msg(msg, msglen, np->ifname, "AF_XDP socket", err);
+		prog_detach(np);
+		return err;
+	}
+	np->mode = (np->attach_mode == XDP_MODE_NATIVE ? NR_UNM_NIC_NATIVE : NR_UNM_NIC_GENERIC) |
+		   (np->q[0].zc ? NR_UNM_NIC_ZEROCOPY : NR_UNM_NIC_COPY);
+	for (i = 0; i < np->nq; i++) {
+		uint32_t key = i;
+		int fd = np->q[i].xsk;
+
+		/* the fill ring is empty until the ring's binders post to it:
+		 * what comes meanwhile is dropped and counted by the kernel
+		 * (rx_fill_empty; common/unm_veth.h) */
+		if (bpf_map_update_elem(np->map_fd, &key, &fd, 0) < 0) {
+			err = -errno;
+			set_msg(msg, msglen, np->ifname, "XSK map", err);
+			queues_close(np);
+			prog_detach(np);
 			return err;
 		}
 	}

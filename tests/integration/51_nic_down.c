@@ -169,7 +169,9 @@ int main(void)
 	}
 	rx = nmport_open("netmap:ndb0");
 	REQUIRE(rx, "open netmap:ndb0");
-	tx = nmport_open("netmap:nda0");
+	/* a forced mode: the pair stays on AF_XDP instead of being linked
+	 * ring to ring (the veth fast path, 67_veth_fastpath.sh) */
+	tx = nmport_open("netmap:nda0@conf:nic=copy");
 	REQUIRE(tx, "open netmap:nda0");
 	printf("mode: ndb0 %s, nda0 %s\n", mode_name(rx), mode_name(tx));
 

@@ -541,6 +541,14 @@ nic_output(const struct unm_nic_info *ni)
 	       unm_nic_mode_desc(ni->mode), ni->queues, (unsigned long long)ni->rx_drops,
 	       (unsigned long long)ni->rx_ring_full, (unsigned long long)ni->rx_fill_empty,
 	       (unsigned long long)ni->rx_invalid, (unsigned long long)ni->tx_invalid);
+	/* the veth fast path (common/unm_veth.h) */
+	if (ni->link == UNM_NIC_LINK_PEER)
+		printf("Veth: linked to the other end (no kernel on the data path); "
+		       "%llu frames dropped at mode switches\n",
+		       (unsigned long long)ni->link_drops);
+	else if (ni->link_drops)
+		printf("Veth: %llu frames dropped at mode switches\n",
+		       (unsigned long long)ni->link_drops);
 }
 
 /*
