@@ -264,6 +264,8 @@ struct nmd_req {
 };
 
 int nmd_request(struct nmd_client *c, struct nmd_req *r);
+/* Index of fd among r's reply descriptors, added if new (-1: full). */
+int nmd_reply_fd(struct nmd_req *r, int fd);
 /* UNM_MSG_ADOPT: describe c's binding again (bind info and descriptors in
  * r, as a REGISTER reply) for a process that received the descriptor */
 int nmd_bind_describe(struct nmd_client *c, struct nmd_req *r);

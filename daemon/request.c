@@ -530,6 +530,19 @@ static int do_seal(struct nmd_client *c, struct nmd_req *r)
 	return 0;
 }
 
+int nmd_reply_fd(struct nmd_req *r, int fd)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nfds; i++)
+		if (r->fds[i] == fd)
+			return (int)i;
+	if (r->nfds >= UNM_WIRE_MAXFDS)
+		return -1;
+	r->fds[r->nfds] = fd;
+	return (int)r->nfds++;
+}
+
 int nmd_request(struct nmd_client *c, struct nmd_req *r)
 {
 	struct nmreq_header *hdr = &r->msg->hdr;

@@ -623,19 +623,6 @@ static struct mon_seen *seen_get(struct mon_feed *f, const struct nmd_binding *b
 	return s;
 }
 
-/* Index of fd among the reply's descriptors, added if new (-1: full). */
-static int reply_fd(struct nmd_req *r, int fd)
-{
-	unsigned i;
-
-	for (i = 0; i < r->nfds; i++)
-		if (r->fds[i] == fd)
-			return (int)i;
-	if (r->nfds >= UNM_WIRE_MAXFDS)
-		return -1;
-	r->fds[r->nfds] = fd;
-	return (int)r->nfds++;
-}
 
 static int do_targets(struct nmd_client *c, struct nmd_req *r)
 {
@@ -664,7 +651,8 @@ static int do_targets(struct nmd_client *c, struct nmd_req *r)
 		for (k = 0; k < n; k++) {
 			struct nmd_port *mp = &list[k]->port;
 			struct nmd_ring *ring = &mp->ring[UNM_DIR_RX][t->ringid];
-			int mfd = reply_fd(r, mp->rg->memfd), wfd = reply_fd(r, mp->wake[UNM_DIR_RX]);
+			int mfd = nmd_reply_fd(r, mp->rg->memfd);
+			int wfd = nmd_reply_fd(r, mp->wake[UNM_DIR_RX]);
 
 			if (mfd < 0 || wfd < 0)
 				break;	/* cannot happen: 24 targets, 64 fds */

@@ -859,19 +859,6 @@ static void nic_bound(struct nmd_port *p)
 	nic_veth_bound(NIC_PORT(p));
 }
 
-/* Index of fd in the reply's descriptors, adding it if needed. */
-static int reply_fd(struct nmd_req *r, int fd)
-{
-	unsigned i;
-
-	for (i = 0; i < r->nfds; i++)
-		if (r->fds[i] == fd)
-			return (int)i;
-	if (r->nfds >= UNM_WIRE_MAXFDS)
-		return -1;
-	r->fds[r->nfds] = fd;
-	return (int)r->nfds++;
-}
 
 /* REGISTER reply: the sockets, and what the library needs to map their
  * rings (struct unm_bind_nic after the rings) */
@@ -909,7 +896,7 @@ static int nic_bind_info(struct nmd_port *p, struct nmd_req *r)
 		uint32_t qid = bi->ring[k].ringid;
 		int idx;
 
-		idx = qid < np->nq ? reply_fd(r, np->pkt >= 0 ? np->pkt : np->q[qid].xsk) : -1;
+		idx = qid < np->nq ? nmd_reply_fd(r, np->pkt >= 0 ? np->pkt : np->q[qid].xsk) : -1;
 		if (idx < 0) {
 			/* cannot happen: NIC_MAX_QUEUES keeps us in bounds */
 			free(r->bind);

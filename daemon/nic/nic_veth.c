@@ -352,19 +352,6 @@ uint64_t nic_veth_drops(const struct nic_port *np)
 	return sum;
 }
 
-/* Index of fd in the reply's descriptors, adding it if needed. */
-static int add_fd(struct nmd_req *r, int fd)
-{
-	unsigned i;
-
-	for (i = 0; i < r->nfds; i++)
-		if (r->fds[i] == fd)
-			return (int)i;
-	if (r->nfds >= UNM_WIRE_MAXFDS)
-		return -1;
-	r->fds[r->nfds] = fd;
-	return (int)r->nfds++;
-}
 
 int nic_veth_request(struct nmd_client *c, struct nmd_req *r)
 {
@@ -388,7 +375,7 @@ int nic_veth_request(struct nmd_client *c, struct nmd_req *r)
 	vl->kick_fd = -1;
 	if (linked(np)) {
 		struct nic_port *q = np->peer;
-		int od = d ^ 1, k = add_fd(r, q->port.wake[od]);
+		int od = d ^ 1, k = nmd_reply_fd(r, q->port.wake[od]);
 
 		if (k < 0 || id >= q->port.nrings[od])
 			return -E2BIG;	/* cannot happen: equal ring counts */
@@ -402,7 +389,7 @@ int nic_veth_request(struct nmd_client *c, struct nmd_req *r)
 		size_t len = sizeof(struct unm_bind_nic) + sizeof(struct unm_nic_ring);
 		struct unm_bind_nic *nic = calloc(1, len);
 		struct nic_queue *q = &np->q[id];
-		int k = add_fd(r, q->xsk);
+		int k = nmd_reply_fd(r, q->xsk);
 
 		if (!nic || k < 0) {
 			free(nic);

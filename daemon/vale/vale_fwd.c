@@ -768,6 +768,28 @@ static inline uint32_t mod_verdict(struct vale_thread *t, struct vale_switch *sw
 	return d;
 }
 
+/* A module's verdicts for packets [0, npkt) of a batch, those from
+ * `decided` on not asked yet: the kept ones go on their lists, counted. */
+static void mod_decide(struct vale_thread *t, struct vale_switch *sw, const struct vale_mod *mod,
+		       uint32_t src, uint16_t ring, uint32_t decided, uint32_t npkt,
+		       uint64_t vc[VALE_V_N], uint64_t *pkts, uint64_t *bytes, uint64_t *drops,
+		       uint16_t *bhead, uint16_t *btail, uint32_t *nact)
+{
+	uint32_t i;
+
+	if (decided < npkt)
+		mod_call(t, mod, decided, npkt);
+	for (i = 0; i < npkt; i++) {
+		if (mod_verdict(t, sw, src, ring, i, vc) == DROP) {
+			(*drops)++;
+			continue;
+		}
+		(*pkts)++;
+		*bytes += t->pkt[i].len;
+		enlist(t, (uint16_t)i, bhead, btail, nact);
+	}
+}
+
 static inline void verdicts_add(_Atomic uint64_t *to, const uint64_t vc[VALE_V_N])
 {
 	unsigned k;
@@ -777,13 +799,14 @@ static inline void verdicts_add(_Atomic uint64_t *to, const uint64_t vc[VALE_V_N
 		if (vc[k])
 			atomic_fetch_add_explicit(&to[k], vc[k], memory_order_relaxed);
 }
+
 /* ---- one batch from one TX ring ---- */
 
 /* Returns the number of slots consumed. */
 static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale_txq *q)
 {
 	uint32_t n = q->n, cons = q->cons, app, limit, used = 0, npkt = 0, nfrag = 0, decided = 0;
-	uint32_t bsz = vp->buf_size, btot = vp->buf_total, j, i, nact = 0, hdr;
+	uint32_t bsz = vp->buf_size, btot = vp->buf_total, j, nact = 0, hdr;
 	uint64_t pkts = 0, bytes = 0, drops = 0, errors = 0, vc[VALE_V_N] = { 0 };
 	uint16_t bhead = NIL, btail = NIL;
 	struct vale_switch *sw;
@@ -906,19 +929,9 @@ static uint32_t fwd_txq(struct vale_thread *t, struct vale_port *vp, struct vale
 		enlist(t, (uint16_t)npkt, &bhead, &btail, &nact);
 		npkt++;
 	}
-	if (mod && npkt) {
-		if (decided < npkt)
-			mod_call(t, mod, decided, npkt);
-		for (i = 0; i < npkt; i++) {
-			if (mod_verdict(t, sw, vp->idx, q->id, i, vc) == DROP) {
-				drops++;
-				continue;
-			}
-			pkts++;
-			bytes += t->pkt[i].len;
-			enlist(t, (uint16_t)i, &bhead, &btail, &nact);
-		}
-	}
+	if (mod && npkt)
+		mod_decide(t, sw, mod, vp->idx, q->id, decided, npkt, vc, &pkts, &bytes, &drops,
+			   &bhead, &btail, &nact);
 	if (sw)
 		verdicts_add(mod ? mod->verdicts : sw->verdicts, vc);
 
@@ -1027,18 +1040,9 @@ static uint32_t fwd_vm_tx(struct vale_thread *t, struct vale_port *vp)
 		enlist(t, (uint16_t)npkt, &bhead, &btail, &nact);
 		npkt++;
 	}
-	if (mod && npkt) {
-		mod_call(t, mod, 0, npkt);
-		for (i = 0; i < npkt; i++) {
-			if (mod_verdict(t, sw, vp->idx, 0, i, vc) == DROP) {
-				drops++;
-				continue;
-			}
-			pkts++;
-			bytes += t->pkt[i].len;
-			enlist(t, (uint16_t)i, &bhead, &btail, &nact);
-		}
-	}
+	if (mod && npkt)
+		mod_decide(t, sw, mod, vp->idx, 0, 0, npkt, vc, &pkts, &bytes, &drops, &bhead, &btail,
+			   &nact);
 	if (sw)
 		verdicts_add(mod ? mod->verdicts : sw->verdicts, vc);
 	t->sh = 0;	/* VM ports carry no virtio-net header on the switch */
