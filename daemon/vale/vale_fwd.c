@@ -98,6 +98,7 @@ struct fwd_pkt {
 /* The ports a thread serves: an immutable array, replaced as a whole. */
 struct vale_work {
 	uint32_t n;
+	uint32_t nvm;			/* of which VM ports */
 	struct vale_port *port[];
 };
 
@@ -1115,17 +1116,6 @@ static void vm_nokick(struct vale_work *w)
  */
 #define VM_RECHECK_MS 50
 
-static bool serves_vm(const struct vale_work *w)
-{
-	uint32_t i;
-
-	for (i = 0; w && i < w->n; i++)
-		if (w->port[i]->vm)
-			return true;
-	return false;
-}
-
-
 static bool work_pending(struct vale_work *w)
 {
 	uint32_t i, k;
@@ -1219,7 +1209,7 @@ static void *fwd_main(void *arg)
 			nap = vm_work;
 		}
 		/* (w is not ours to read once we are offline) */
-		timeout = nap ? 1 : serves_vm(w) ? VM_RECHECK_MS : -1;
+		timeout = nap ? 1 : w && w->nvm ? VM_RECHECK_MS : -1;
 		rcu_offline(t);
 		if (epoll_wait(t->ep, evs, 64, timeout) < 0 && errno != EINTR)
 			nmd_err("vale-fwd%u: epoll_wait: %s", t->id, strerror(errno));
@@ -1354,6 +1344,7 @@ int vale_fwd_add(struct vale_port *vp)
 	for (i = 0; old && i < old->n; i++)
 		nw->port[nw->n++] = old->port[i];
 	nw->port[nw->n++] = vp;
+	nw->nvm = (old ? old->nvm : 0) + (vp->vm != NULL);
 	ev.data.ptr = vp;
 	if (epoll_ctl(t->ep, EPOLL_CTL_ADD, vp->port.hw_kick, &ev) < 0) {
 		err = -errno;
@@ -1385,10 +1376,13 @@ void vale_fwd_del(struct vale_port *vp)
 		vale_fwd_sync();
 		nanosleep(&ts, NULL);
 	}
-	nw->n = 0;
-	for (i = 0; old && i < old->n; i++)
-		if (old->port[i] != vp)
-			nw->port[nw->n++] = old->port[i];
+	nw->n = nw->nvm = 0;
+	for (i = 0; old && i < old->n; i++) {
+		if (old->port[i] == vp)
+			continue;
+		nw->port[nw->n++] = old->port[i];
+		nw->nvm += old->port[i]->vm != NULL;
+	}
 	epoll_ctl(t->ep, EPOLL_CTL_DEL, vp->port.hw_kick, NULL);
 	t->nports--;
 	vp->thr = NULL;
